@@ -1,0 +1,88 @@
+import { HEADER_SIZE, readUint32, writeHeader } from './header.ts';
+import { PAYLOAD_MAX } from './limits.ts';
+
+/** One whole message: header fields and its payload. */
+export interface Frame {
+	type: number;
+	reqId: number;
+	txId: number;
+	/** A view into the bytes received: copy whatever must outlive the request. */
+	payload: Buffer;
+}
+
+/** A peer announced a payload longer than the protocol allows; its connection must be closed. */
+export class PayloadTooLongError extends Error {
+	readonly length: number;
+	constructor(length: number) {
+		super(`payload of ${length} bytes announced, the limit is ${PAYLOAD_MAX}`);
+		this.name = 'PayloadTooLongError';
+		this.length = length;
+	}
+}
+
+/** Encode one message into a fresh buffer. Strings are written byte for byte (latin1). */
+export function encodeFrame(type: number, reqId: number, txId: number, payload: Buffer | string): Buffer {
+	const len = payload.length;
+	const out = Buffer.allocUnsafe(HEADER_SIZE + len);
+	writeHeader(out, 0, type, reqId, txId, len);
+	if (typeof payload === 'string') out.write(payload, HEADER_SIZE, 'latin1');
+	else payload.copy(out, HEADER_SIZE);
+	return out;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Cuts a byte stream into frames, however it was split into chunks: a header across two reads,
+ * several messages in one read, one message across many. Whole frames inside one chunk are
+ * returned as views of it, without copying. Bytes not yet consumed stay here (see `unconsumed`),
+ * so a caller may stop pulling frames at any point and resume later.
+ */
+export class FrameReader {
+	private buf: Buffer = EMPTY;
+	private off = 0;
+	private readonly maxPayload: number;
+
+	constructor(maxPayload = PAYLOAD_MAX) {
+		this.maxPayload = maxPayload;
+	}
+
+	push(chunk: Buffer): void {
+		if (chunk.length === 0) return;
+		if (this.off >= this.buf.length) {
+			this.buf = chunk;
+		} else {
+			this.buf = Buffer.concat([this.buf.subarray(this.off), chunk]);
+		}
+		this.off = 0;
+	}
+
+	/**
+	 * The next whole frame, or undefined until more bytes arrive.
+	 * Throws PayloadTooLongError as soon as a header announces an oversized payload.
+	 */
+	next(): Frame | undefined {
+		const available = this.buf.length - this.off;
+		if (available < HEADER_SIZE) return undefined;
+		const len = readUint32(this.buf, this.off + 12);
+		if (len > this.maxPayload) throw new PayloadTooLongError(len);
+		if (available < HEADER_SIZE + len) return undefined;
+		const start = this.off;
+		this.off = start + HEADER_SIZE + len;
+		return {
+			type: readUint32(this.buf, start),
+			reqId: readUint32(this.buf, start + 4),
+			txId: readUint32(this.buf, start + 8),
+			payload: this.buf.subarray(start + HEADER_SIZE, this.off),
+		};
+	}
+
+	/** The bytes received but not yet returned as a frame (a partly received request). */
+	unconsumed(): Buffer {
+		return this.buf.subarray(this.off);
+	}
+
+	get pendingLength(): number {
+		return this.buf.length - this.off;
+	}
+}

@@ -1,0 +1,261 @@
+import { XenstoreError } from '../protocol/errors.ts';
+import { EMPTY_VALUE, type Node } from './node.ts';
+import { baseName, childPath, parentPath } from './path.ts';
+import type { Perms } from './perms.ts';
+import type { Tree } from './tree.ts';
+
+/**
+ * What a transaction saw of a committed node when it first looked: the node itself (or its absence)
+ * and the generations of the parts it depended on. At commit every observation must still hold,
+ * otherwise the transaction answers EAGAIN: conflicts are exactly changes to what it read or wrote.
+ */
+export interface Observation {
+	node: Node | undefined;
+	dataGen: number;
+	childGen: number;
+	/** The value or perms were read, or the node was written (C xenstored checks those too). */
+	checkData: boolean;
+	/** The child list was read (DIRECTORY) or the subtree removed. */
+	checkChildren: boolean;
+}
+
+/** A node as the transaction sees it: its own writes, or a snapshot of what it read. */
+export interface TxNode {
+	exists: boolean;
+	value: Buffer;
+	perms: Perms;
+	/** Generation to report in DIRECTORY_PART. */
+	generation: number;
+	/** Created inside the transaction: its children are only those in `added`. */
+	fresh: boolean;
+	/** Children created here, under a node that existed before. */
+	added: Set<string> | undefined;
+	/** Children removed here. */
+	removed: Set<string> | undefined;
+}
+
+/** The changes a transaction makes, in order, replayed onto the committed tree at commit. */
+export type TxChange =
+	| { kind: 'create'; path: string; value: Buffer; perms: Perms }
+	| { kind: 'value'; path: string; value: Buffer }
+	| { kind: 'perms'; path: string; perms: Perms }
+	| { kind: 'remove'; path: string };
+
+/** A watch event held back until commit: recursive unless it is for a node inside a removal. */
+export interface PendingEvent {
+	exact: boolean;
+	perms: Perms | undefined;
+	parentPerms: Perms | undefined;
+	oldPerms: Perms | undefined;
+}
+
+/**
+ * A transaction: an overlay on the committed tree holding only what it touched. Starting one costs
+ * nothing and it never copies the store. Reads of untouched nodes go to the committed tree and are
+ * recorded as observations; writes go to the overlay and to a change log replayed at commit.
+ */
+export class Transaction {
+	readonly id: number;
+	/** The domain the transaction belongs to (quota accounting). */
+	readonly domid: number;
+	readonly observations = new Map<string, Observation>();
+	readonly nodes = new Map<string, TxNode>();
+	/** Paths removed here: committed nodes at or below them are hidden from the transaction. */
+	private readonly shadowed = new Set<string>();
+	readonly changes: TxChange[] = [];
+	readonly events = new Map<string, PendingEvent>();
+	/** Net nodes created here per owning domain, to check the nodes quota before commit. */
+	readonly ownedDelta = new Map<number, number>();
+	private readonly tree: Tree;
+
+	constructor(id: number, domid: number, tree: Tree) {
+		this.id = id;
+		this.domid = domid;
+		this.tree = tree;
+	}
+
+	/** Distinct nodes this transaction has accessed (the transaction-nodes quota). */
+	get accessedCount(): number {
+		return this.observations.size;
+	}
+
+	private isShadowed(path: string): boolean {
+		if (this.shadowed.size === 0) return false;
+		if (this.shadowed.has(path)) return true;
+		for (let p = path; p !== '/'; ) {
+			p = parentPath(p);
+			if (this.shadowed.has(p)) return true;
+		}
+		return false;
+	}
+
+	private observe(path: string, node: Node | undefined, data: boolean): void {
+		const seen = this.observations.get(path);
+		if (seen === undefined) {
+			this.observations.set(path, {
+				node,
+				dataGen: node?.dataGen ?? 0,
+				childGen: node?.childGen ?? 0,
+				checkData: data,
+				checkChildren: false,
+			});
+		} else if (data) {
+			seen.checkData = true;
+		}
+	}
+
+	/** The node at `path` as this transaction sees it, recording what was read. */
+	get(path: string): TxNode | undefined {
+		const own = this.nodes.get(path);
+		if (own !== undefined) return own.exists ? own : undefined;
+		if (this.isShadowed(path)) return undefined;
+		const node = this.tree.lookup(path);
+		this.observe(path, node, true);
+		const view: TxNode = node
+			? {
+					exists: true,
+					value: node.value,
+					perms: node.perms,
+					generation: node.generation,
+					fresh: false,
+					added: undefined,
+					removed: undefined,
+				}
+			: {
+					exists: false,
+					value: EMPTY_VALUE,
+					perms: [],
+					generation: 0,
+					fresh: false,
+					added: undefined,
+					removed: undefined,
+				};
+		this.nodes.set(path, view);
+		return node ? view : undefined;
+	}
+
+	/** Child names of an existing node as this transaction sees them, recording the listing. */
+	children(path: string): string[] {
+		const node = this.get(path);
+		if (node === undefined) return [];
+		const names: string[] = [];
+		if (!node.fresh) {
+			const seen = this.observations.get(path);
+			const committed = seen?.node;
+			if (seen !== undefined && !seen.checkChildren) {
+				seen.checkChildren = true;
+				seen.childGen = committed?.childGen ?? 0;
+			}
+			if (committed?.children !== undefined) {
+				for (const name of committed.children.keys()) {
+					if (node.removed?.has(name) || node.added?.has(name)) continue;
+					names.push(name);
+				}
+			}
+		}
+		if (node.added !== undefined) for (const name of node.added) names.push(name);
+		return names;
+	}
+
+	/** Record a new node; its parent must exist in this transaction's view. */
+	create(path: string, value: Buffer, perms: Perms, gen: number): void {
+		const parent = this.get(parentPath(path))!;
+		const name = baseName(path);
+		if (parent.removed?.delete(name) !== true) {
+			parent.added ??= new Set();
+			parent.added.add(name);
+		}
+		parent.generation = gen;
+		this.nodes.set(path, {
+			exists: true,
+			value,
+			perms,
+			generation: gen,
+			fresh: true,
+			added: undefined,
+			removed: undefined,
+		});
+		this.changes.push({ kind: 'create', path, value, perms });
+	}
+
+	setValue(path: string, node: TxNode, value: Buffer, gen: number): void {
+		node.value = value;
+		node.generation = gen;
+		this.changes.push({ kind: 'value', path, value });
+	}
+
+	setPerms(path: string, node: TxNode, perms: Perms, gen: number): void {
+		node.perms = perms;
+		node.generation = gen;
+		this.changes.push({ kind: 'perms', path, perms });
+	}
+
+	/**
+	 * Remove a subtree from this transaction's view. Every node in it counts as read, children
+	 * included, so that a concurrent change anywhere inside it is a conflict, as in C xenstored.
+	 * `visit` sees each removed node, children first, for events and accounting.
+	 */
+	remove(path: string, visit: (path: string, node: TxNode) => void): void {
+		const order: Array<[string, TxNode]> = [];
+		const stack: string[] = [path];
+		while (stack.length > 0) {
+			const p = stack.pop()!;
+			const node = this.get(p);
+			if (node === undefined) continue;
+			order.push([p, node]);
+			for (const name of this.children(p)) stack.push(childPath(p, name));
+		}
+		for (let i = order.length - 1; i >= 0; i--) {
+			const [p, node] = order[i]!;
+			visit(p, node);
+		}
+		for (const p of [...this.nodes.keys()]) {
+			if (p.length > path.length && p.startsWith(path) && p.charCodeAt(path.length) === 47)
+				this.nodes.delete(p);
+		}
+		const parent = this.get(parentPath(path));
+		const name = baseName(path);
+		if (parent !== undefined && parent.added?.delete(name) !== true) {
+			parent.removed ??= new Set();
+			parent.removed.add(name);
+		}
+		this.nodes.set(path, {
+			exists: false,
+			value: EMPTY_VALUE,
+			perms: [],
+			generation: 0,
+			fresh: false,
+			added: undefined,
+			removed: undefined,
+		});
+		this.shadowed.add(path);
+		this.changes.push({ kind: 'remove', path });
+	}
+
+	/** Hold an event until commit; a recursive event for a path replaces an exact one. */
+	queueEvent(path: string, event: PendingEvent): void {
+		const queued = this.events.get(path);
+		if (queued === undefined) this.events.set(path, event);
+		else if (!event.exact) queued.exact = false;
+	}
+
+	/** Whether everything this transaction observed is still as it was. */
+	validate(): boolean {
+		for (const [path, seen] of this.observations) {
+			const node = this.tree.lookup(path);
+			if (node !== seen.node) return false;
+			if (node === undefined) continue;
+			if (seen.checkData && node.dataGen !== seen.dataGen) return false;
+			if (seen.checkChildren && node.childGen !== seen.childGen) return false;
+		}
+		return true;
+	}
+
+	addOwned(domid: number, delta: number): void {
+		this.ownedDelta.set(domid, (this.ownedDelta.get(domid) ?? 0) + delta);
+	}
+}
+
+export function conflict(tx: Transaction): XenstoreError {
+	return new XenstoreError('EAGAIN', `transaction ${tx.id} conflicts with a change committed since it began`);
+}

@@ -1,0 +1,124 @@
+import { EMPTY_VALUE, Node } from './node.ts';
+import { INTRODUCE_DOMAIN, RELEASE_DOMAIN } from './path.ts';
+import { Access, DEFAULT_PERMS, DOMID_ANY, type Perms } from './perms.ts';
+
+const RELEASE_DOMAIN_PERMS: Perms = Object.freeze([
+	Object.freeze({ domid: 0, access: Access.NONE, stale: false }),
+	Object.freeze({ domid: DOMID_ANY, access: Access.READ, stale: false }),
+]);
+
+/**
+ * The committed tree: the root node, the special `@` nodes that only carry perms, and the global
+ * generation counter. Lookups walk one Map per path element; nothing here scans siblings.
+ * This layer performs no checks: the store above it validates and accounts.
+ */
+export class Tree {
+	readonly root: Node;
+	/** `@introduceDomain` and `@releaseDomain`: not in the tree, perms only (for SET_PERMS). */
+	readonly special = new Map<string, Node>();
+	private gen = 0;
+	/** Committed nodes under the root, the root included. */
+	nodeCount = 1;
+
+	constructor(rootPerms: Perms = DEFAULT_PERMS) {
+		this.root = new Node(EMPTY_VALUE, rootPerms, 0);
+		this.special.set(INTRODUCE_DOMAIN, new Node(EMPTY_VALUE, DEFAULT_PERMS, 0));
+		// As in current C xenstored: every domain may watch @releaseDomain (for its own domid).
+		this.special.set(RELEASE_DOMAIN, new Node(EMPTY_VALUE, RELEASE_DOMAIN_PERMS, 0));
+	}
+
+	/** The next generation: every change takes a new one, so equal counts mean no change. */
+	nextGen(): number {
+		return ++this.gen;
+	}
+
+	get generation(): number {
+		return this.gen;
+	}
+
+	/** Restore the counter (live update): generations must keep growing across it. */
+	setGeneration(gen: number): void {
+		if (gen > this.gen) this.gen = gen;
+	}
+
+	/** The node at an absolute path, or undefined. */
+	lookup(path: string): Node | undefined {
+		if (path === '/') return this.root;
+		let node: Node | undefined = this.root;
+		let start = 1;
+		while (node !== undefined) {
+			const slash = path.indexOf('/', start);
+			if (slash < 0) return node.child(path.slice(start));
+			node = node.child(path.slice(start, slash));
+			start = slash + 1;
+		}
+		return undefined;
+	}
+
+	/**
+	 * The deepest existing node on the way to `path` and how much of the path it covers:
+	 * used to create missing parents and to find the nearest existing ancestor.
+	 */
+	deepest(path: string): { node: Node; end: number } {
+		let node = this.root;
+		let end = 0;
+		if (path === '/') return { node, end: 1 };
+		let start = 1;
+		for (;;) {
+			const slash = path.indexOf('/', start);
+			const next = node.child(slash < 0 ? path.slice(start) : path.slice(start, slash));
+			if (next === undefined) return { node, end };
+			node = next;
+			if (slash < 0) return { node, end: path.length };
+			end = slash;
+			start = slash + 1;
+		}
+	}
+}
+
+/**
+ * Visit a subtree children-first (the order removal reports it in), without recursion, so that
+ * a deep tree cannot overflow the stack. The visitor sees each path, node and parent node
+ * (undefined for the subtree's root).
+ */
+export function walkPostOrder(
+	path: string,
+	node: Node,
+	visit: (path: string, node: Node, parent: Node | undefined) => void,
+): void {
+	type Frame = {
+		path: string;
+		node: Node;
+		parent: Node | undefined;
+		iter: Iterator<[string, Node]> | undefined;
+	};
+	const stack: Frame[] = [{ path, node, parent: undefined, iter: node.children?.entries() }];
+	while (stack.length > 0) {
+		const top = stack[stack.length - 1]!;
+		const next = top.iter?.next();
+		if (next === undefined || next.done) {
+			stack.pop();
+			visit(top.path, top.node, top.parent);
+			continue;
+		}
+		const [name, child] = next.value;
+		const p = top.path === '/' ? `/${name}` : `${top.path}/${name}`;
+		stack.push({ path: p, node: child, parent: top.node, iter: child.children?.entries() });
+	}
+}
+
+/** Visit a subtree parents-first (the order a migration stream needs), without recursion. */
+export function walkPreOrder(path: string, node: Node, visit: (path: string, node: Node) => void): void {
+	const stack: Array<[string, Node]> = [[path, node]];
+	while (stack.length > 0) {
+		const [p, n] = stack.pop()!;
+		visit(p, n);
+		if (n.children === undefined) continue;
+		// Push in reverse so children come out in creation order.
+		const kids = [...n.children];
+		for (let i = kids.length - 1; i >= 0; i--) {
+			const [name, child] = kids[i]!;
+			stack.push([p === '/' ? `/${name}` : `${p}/${name}`, child]);
+		}
+	}
+}
