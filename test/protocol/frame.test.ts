@@ -74,7 +74,9 @@ describe('FrameReader', () => {
 		});
 		fc.assert(
 			fc.property(fc.array(frameArb, { maxLength: 20 }), fc.array(fc.nat(400)), (frames, cuts) => {
-				const stream = Buffer.concat(frames.map((f) => encodeFrame(f.type, f.reqId, f.txId, Buffer.from(f.payload))));
+				const stream = Buffer.concat(
+					frames.map((f) => encodeFrame(f.type, f.reqId, f.txId, Buffer.from(f.payload))),
+				);
 				const reader = new FrameReader();
 				const got: Frame[] = [];
 				let pos = 0;

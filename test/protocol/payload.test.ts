@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { countStrings, joinStrings, oneArg, splitPathValue, splitStrings } from '../../src/protocol/payload.ts';
+import {
+	countStrings,
+	joinStrings,
+	oneArg,
+	splitPathValue,
+	splitStrings,
+} from '../../src/protocol/payload.ts';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 

@@ -62,9 +62,18 @@ describe('Store: basic operations', () => {
 		s.write(dom0, undefined, '/a/b/c', v('1'));
 		s.rm(dom0, undefined, '/a/b');
 		assert.deepEqual(s.directory(dom0, undefined, '/a'), []);
-		assert.equal(code(() => s.rm(dom0, undefined, '/a/b')), 'OK');
-		assert.equal(code(() => s.rm(dom0, undefined, '/a/x/y')), 'ENOENT');
-		assert.equal(code(() => s.rm(dom0, undefined, '/')), 'EINVAL');
+		assert.equal(
+			code(() => s.rm(dom0, undefined, '/a/b')),
+			'OK',
+		);
+		assert.equal(
+			code(() => s.rm(dom0, undefined, '/a/x/y')),
+			'ENOENT',
+		);
+		assert.equal(
+			code(() => s.rm(dom0, undefined, '/')),
+			'EINVAL',
+		);
 		assert.equal(s.tree.nodeCount, 4);
 	});
 
@@ -82,13 +91,31 @@ describe('Store: permissions', () => {
 		s.write(dom0, undefined, '/local/domain/5/x', v('1'));
 		s.setPerms(dom0, undefined, '/local/domain/5', perms('n5'));
 		s.setPerms(dom0, undefined, '/local/domain/5/x', perms('n5', 'r6'));
-		assert.equal(code(() => s.read(guest(5), undefined, '/local/domain/5/x')), 'OK');
-		assert.equal(code(() => s.read(guest(6), undefined, '/local/domain/5/x')), 'OK');
-		assert.equal(code(() => s.write(guest(6), undefined, '/local/domain/5/x', v('2'))), 'EACCES');
-		assert.equal(code(() => s.read(guest(7), undefined, '/local/domain/5/x')), 'EACCES');
+		assert.equal(
+			code(() => s.read(guest(5), undefined, '/local/domain/5/x')),
+			'OK',
+		);
+		assert.equal(
+			code(() => s.read(guest(6), undefined, '/local/domain/5/x')),
+			'OK',
+		);
+		assert.equal(
+			code(() => s.write(guest(6), undefined, '/local/domain/5/x', v('2'))),
+			'EACCES',
+		);
+		assert.equal(
+			code(() => s.read(guest(7), undefined, '/local/domain/5/x')),
+			'EACCES',
+		);
 		// domain 7 cannot read /local/domain/5, so it must not learn that /missing is missing
-		assert.equal(code(() => s.read(guest(7), undefined, '/local/domain/5/missing')), 'EACCES');
-		assert.equal(code(() => s.read(guest(5), undefined, '/local/domain/5/missing')), 'ENOENT');
+		assert.equal(
+			code(() => s.read(guest(7), undefined, '/local/domain/5/missing')),
+			'EACCES',
+		);
+		assert.equal(
+			code(() => s.read(guest(5), undefined, '/local/domain/5/missing')),
+			'ENOENT',
+		);
 	});
 
 	it('gives nodes an unprivileged domain creates to that domain, keeping the other entries', () => {
@@ -104,9 +131,18 @@ describe('Store: permissions', () => {
 		const s = new Store();
 		s.mkdir(dom0, undefined, '/d');
 		s.setPerms(dom0, undefined, '/d', perms('b5', 'b6'));
-		assert.equal(code(() => s.setPerms(guest(6), undefined, '/d', perms('b5'))), 'EACCES');
-		assert.equal(code(() => s.setPerms(guest(5), undefined, '/d', perms('b6'))), 'EPERM');
-		assert.equal(code(() => s.setPerms(guest(5), undefined, '/d', perms('r5'))), 'OK');
+		assert.equal(
+			code(() => s.setPerms(guest(6), undefined, '/d', perms('b5'))),
+			'EACCES',
+		);
+		assert.equal(
+			code(() => s.setPerms(guest(5), undefined, '/d', perms('b6'))),
+			'EPERM',
+		);
+		assert.equal(
+			code(() => s.setPerms(guest(5), undefined, '/d', perms('r5'))),
+			'OK',
+		);
 		assert.equal(Access.READ, s.getPerms(dom0, undefined, '/d')[0]!.access);
 	});
 });
@@ -117,7 +153,10 @@ describe('Store: transactions', () => {
 		const tx = s.startTransaction(1, 0);
 		s.write(dom0, tx, '/t/a', v('1'));
 		assert.equal(s.read(dom0, tx, '/t/a').toString(), '1');
-		assert.equal(code(() => s.read(dom0, undefined, '/t/a')), 'ENOENT');
+		assert.equal(
+			code(() => s.read(dom0, undefined, '/t/a')),
+			'ENOENT',
+		);
 		s.commit(dom0, tx);
 		assert.equal(s.read(dom0, undefined, '/t/a').toString(), '1');
 	});
@@ -129,7 +168,10 @@ describe('Store: transactions', () => {
 		s.read(dom0, tx, '/c');
 		s.write(dom0, tx, '/c', v('1'));
 		s.write(dom0, undefined, '/c', v('5'));
-		assert.equal(code(() => s.commit(dom0, tx)), 'EAGAIN');
+		assert.equal(
+			code(() => s.commit(dom0, tx)),
+			'EAGAIN',
+		);
 		assert.equal(s.read(dom0, undefined, '/c').toString(), '5');
 	});
 
@@ -142,7 +184,10 @@ describe('Store: transactions', () => {
 		s.write(dom0, tx, '/a', v('1'));
 		s.write(dom0, undefined, '/b', v('2'));
 		s.write(dom0, undefined, '/new/node', v('2'));
-		assert.equal(code(() => s.commit(dom0, tx)), 'OK');
+		assert.equal(
+			code(() => s.commit(dom0, tx)),
+			'OK',
+		);
 	});
 
 	it('does not conflict when a sibling is created beside a node it creates', () => {
@@ -151,7 +196,10 @@ describe('Store: transactions', () => {
 		const tx = s.startTransaction(1, 0);
 		s.write(dom0, tx, '/dir/mine', v('1'));
 		s.write(dom0, undefined, '/dir/theirs', v('2'));
-		assert.equal(code(() => s.commit(dom0, tx)), 'OK');
+		assert.equal(
+			code(() => s.commit(dom0, tx)),
+			'OK',
+		);
 		assert.deepEqual(s.directory(dom0, undefined, '/dir'), ['theirs', 'mine']);
 	});
 
@@ -162,7 +210,10 @@ describe('Store: transactions', () => {
 		s.directory(dom0, tx, '/dir');
 		s.write(dom0, tx, '/flag', v('1'));
 		s.write(dom0, undefined, '/dir/theirs', v('2'));
-		assert.equal(code(() => s.commit(dom0, tx)), 'EAGAIN');
+		assert.equal(
+			code(() => s.commit(dom0, tx)),
+			'EAGAIN',
+		);
 	});
 
 	it('conflicts when a node it created was created by someone else first', () => {
@@ -170,7 +221,10 @@ describe('Store: transactions', () => {
 		const tx = s.startTransaction(1, 0);
 		s.write(dom0, tx, '/x', v('mine'));
 		s.write(dom0, undefined, '/x', v('theirs'));
-		assert.equal(code(() => s.commit(dom0, tx)), 'EAGAIN');
+		assert.equal(
+			code(() => s.commit(dom0, tx)),
+			'EAGAIN',
+		);
 	});
 
 	it('lists children as the transaction sees them after its own removals and creations', () => {
@@ -181,7 +235,10 @@ describe('Store: transactions', () => {
 		s.write(dom0, tx, '/d/e', v(''));
 		assert.deepEqual(s.directory(dom0, tx, '/d'), ['a', 'c', 'e']);
 		s.rm(dom0, tx, '/d');
-		assert.equal(code(() => s.read(dom0, tx, '/d/a')), 'ENOENT');
+		assert.equal(
+			code(() => s.read(dom0, tx, '/d/a')),
+			'ENOENT',
+		);
 		s.write(dom0, tx, '/d/z', v(''));
 		assert.deepEqual(s.directory(dom0, tx, '/d'), ['z']);
 		s.commit(dom0, tx);

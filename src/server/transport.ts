@@ -1,0 +1,33 @@
+/**
+ * The boundary between the protocol engine and how bytes reach it. A connection sees only this:
+ * a Unix socket, a xenstore ring page with its event channel, or an emulated domain's socket all
+ * look the same. A backend for real Xen devices (grant-mapped ring, /dev/xen/evtchn) implements it
+ * too, without touching the engine.
+ */
+export interface TransportEvents {
+	/** Bytes from the peer, in order. The transport may deliver any split of the stream. */
+	data(chunk: Buffer): void;
+	/** The peer can take more output after `write` returned false. */
+	drain(): void;
+	/** The transport is gone; `reason` says why in words for the log. */
+	close(reason: string): void;
+}
+
+export interface Transport {
+	/** What kind of peer this is, for logs and for the migration stream. */
+	readonly kind: 'socket' | 'ring';
+	/** Start delivering events to `events`. Called once, by the connection that owns the transport. */
+	attach(events: TransportEvents): void;
+	/**
+	 * Queue bytes for the peer. Returns false when the peer is not keeping up: the caller stops
+	 * producing (stops reading requests) until `drain`. Bytes passed in are never dropped.
+	 */
+	write(chunk: Buffer): boolean;
+	/** Stop delivering `data` (back-pressure towards the peer); `resume` restarts it. */
+	pause(): void;
+	resume(): void;
+	/** Bytes accepted by `write` but not yet taken by the peer (live update carries them). */
+	pendingOutput(): Buffer;
+	/** Close; `reason` goes to the log. No further events after this returns. */
+	close(reason: string): void;
+}
