@@ -22,6 +22,8 @@ export interface Options {
 	/** Taking over from oxenstored: read its text dump (`--live --restart`). */
 	oxenstoredLive: boolean;
 	oxenstoredConfig: string | undefined;
+	/** Give each introduced domain a Unix socket standing for its ring (testing without Xen). */
+	emulateDomains: boolean;
 	/** Accepted options that change nothing here, with the reason, for the log. */
 	ignored: string[];
 }
@@ -53,6 +55,8 @@ const spec = {
 	event: { type: 'string', short: 'e' },
 	'master-domid': { type: 'string', short: 'm' },
 	'priv-domid': { type: 'string', short: 'p' },
+	// tsxenstored's own.
+	'emulate-domains': { type: 'boolean' },
 	// oxenstored's own options, for taking over from it.
 	'config-file': { type: 'string' },
 	live: { type: 'boolean' },
@@ -149,6 +153,7 @@ export function parseOptions(argv: string[]): Options {
 		help: v.help === true,
 		oxenstoredLive: v.live === true,
 		oxenstoredConfig: v['config-file'],
+		emulateDomains: v['emulate-domains'] === true,
 		ignored,
 	};
 }
@@ -180,6 +185,12 @@ where options may include (those of C xenstored, with the same meanings):
   -K, --keep-orphans      keep the nodes of a domain when it goes away
   -V, --verbose           log more
   -U, --live-update       start as the successor of a live update (reads the state file)
+
+tsxenstored's own:
+
+  --emulate-domains       give each domain dom0 introduces a Unix socket standing for its ring,
+                          $XENSTORED_RUNDIR/domain/<domid>/socket: a client connected there is that
+                          domain (for testing guests without Xen)
 
 Environment: XENSTORED_RUNDIR (socket directory, default /var/run/xenstored),
 XENSTORED_PATH (socket path, overrides the directory), XENSTORED_ROOTDIR (state directory for live

@@ -66,6 +66,8 @@ export async function main(argv: string[]): Promise<void> {
 	for (const reason of options.ignored) log.info(`option ${reason}`);
 	const daemon = new Daemon({
 		socketPath: where.socketPath,
+		runDir: where.runDir,
+		emulateDomains: options.emulateDomains,
 		quotas: options.quotas,
 		softMemoryQuota: options.softMemoryQuota,
 		traceFile: options.traceFile,

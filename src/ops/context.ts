@@ -59,6 +59,8 @@ export interface DomainHost {
 	release(domid: number): void;
 	/** SET_TARGET: let `domid` act with the rights of `target`. */
 	setTarget(domid: number, target: number): void;
+	/** Watches and open transactions of all a domain's connections (their quotas are per domain). */
+	usage(domid: number): { watches: number; transactions: number };
 }
 
 /** A request as an operation receives it, its transaction already looked up. */

@@ -10,7 +10,7 @@ export const transactionStart: Operation = ({ store }, session, { tx }) => {
 	if (!privileged)
 		checkQuota('transactions', store.quota(domid, 'transactions'), session.transactions.size + 1, domid);
 	const id = session.nextTransactionId();
-	session.transactions.set(id, store.startTransaction(id, domid));
+	session.transactions.set(id, store.startTransaction(id, session.caller));
 	return `${id}\0`;
 };
 

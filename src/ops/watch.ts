@@ -30,7 +30,7 @@ export const watch: Operation = (services, session, { payload }) => {
 	if (session.watches.has(key)) throw new XenstoreError('EEXIST', `watch ${args[0]} ${token} already set`);
 	if (!session.caller.privileged) {
 		const domid = session.caller.domid;
-		checkQuota('watches', store.quota(domid, 'watches'), session.watches.size + 1, domid);
+		checkQuota('watches', store.quota(domid, 'watches'), services.domains.usage(domid).watches + 1, domid);
 	}
 	const w: Watch = {
 		watcher: session,

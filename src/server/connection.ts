@@ -32,6 +32,12 @@ export interface ConnectionHost {
 const MAX_QUEUED_OUTPUT = 16 * 1024 * 1024;
 
 /**
+ * Replies queued in one turn after which a connection stops handling requests until they have
+ * been written: a burst of pipelined reads of big values cannot make its output grow unchecked.
+ */
+const TURN_OUTPUT_LIMIT = 256 * 1024;
+
+/**
  * One client: its transport, the requests it sends (processed in order, one reply each) and what
  * it holds in the store (transactions, watches). Replies and events are queued and written once
  * per event-loop turn; while the peer does not take its output, no further request is processed.
@@ -51,6 +57,8 @@ export class Connection implements Session {
 	private readonly queuedEvents = new Set<string>();
 	private lastTxId = 0;
 	private afterReply: Array<[string, string]> = [];
+	/** Replies queued and not yet handed to the transport (the `outstanding` quota of guests). */
+	private pendingReplies = 0;
 	/** The peer is not taking output: stop processing input until it drains. */
 	private blocked = false;
 	/** A request is being answered asynchronously (live update): later ones wait. */
@@ -104,7 +112,7 @@ export class Connection implements Session {
 
 	/** Handle every whole request received, in order, until one must wait. */
 	processInput(): void {
-		while (!this.isClosed && !this.blocked && !this.busy && !this.held) {
+		while (!this.isClosed && !this.blocked && !this.busy && !this.held && this.mayProcess()) {
 			let frame: Frame | undefined;
 			try {
 				frame = this.reader.next();
@@ -117,6 +125,18 @@ export class Connection implements Session {
 			if (frame === undefined) return;
 			this.handle(frame);
 		}
+	}
+
+	/**
+	 * Whether this turn's output leaves room for another request: a burst of pipelined requests
+	 * cannot make output grow unchecked, and a guest gets at most its `outstanding` quota of
+	 * unanswered requests (the rest wait in the transport, as they wait in the ring for C).
+	 */
+	private mayProcess(): boolean {
+		if (this.outBytes >= TURN_OUTPUT_LIMIT) return false;
+		if (this.caller.privileged) return true;
+		const limit = this.host.services.store.quota(this.caller.domid, 'outstanding');
+		return limit === 0 || this.pendingReplies < limit;
 	}
 
 	private handle(frame: Frame): void {
@@ -140,6 +160,7 @@ export class Connection implements Session {
 
 	private reply(outcome: Outcome): void {
 		if (outcome.error?.code === 'EIO') this.host.log.error(`${this.label}: ${outcome.error.message}`);
+		this.pendingReplies++;
 		this.enqueue(outcome.frame);
 		if (this.afterReply.length > 0) {
 			const events = this.afterReply;
@@ -181,10 +202,14 @@ export class Connection implements Session {
 		const batch = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
 		this.out = [];
 		this.outBytes = 0;
+		this.pendingReplies = 0;
 		this.queuedEvents.clear();
 		if (!this.transport.write(batch)) {
 			this.blocked = true;
+			return;
 		}
+		// Requests left waiting because this turn's output was large go on now.
+		if (this.reader.pendingLength > 0) this.processInput();
 	}
 
 	/** Stop processing input (live update, shutdown); `release` restarts it. */

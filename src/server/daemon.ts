@@ -2,8 +2,8 @@ import { chmodSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Services } from '../ops/context.ts';
 import { Feature } from '../protocol/limits.ts';
-import { domainHome } from '../store/path.ts';
-import { PRIVILEGED_CALLER } from '../store/perms.ts';
+import { domainHome, type PathContext } from '../store/path.ts';
+import { type Caller, PRIVILEGED_CALLER } from '../store/perms.ts';
 import type { Quotas } from '../store/quota.ts';
 import { Store } from '../store/store.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
@@ -18,10 +18,14 @@ export const SERVER_FEATURES = Feature.ERROR | Feature.WATCHDEPTH | Feature.DOMI
 
 export interface DaemonOptions {
 	socketPath: string;
+	/** $XENSTORED_RUNDIR: emulated domains' sockets go below it. */
+	runDir: string;
+	/** Give each introduced domain a Unix socket that stands for its ring (no Xen needed). */
+	emulateDomains?: boolean;
 	quotas?: Partial<Quotas>;
 	softMemoryQuota?: number;
 	traceFile?: string | undefined;
-	keepOrphans?: boolean;
+	keepOrphans: boolean;
 	log: Logger;
 }
 
@@ -36,22 +40,29 @@ export class Daemon implements ConnectionHost {
 	readonly tracer: Tracer;
 	readonly options: DaemonOptions;
 	readonly connections = new Map<number, Connection>();
+	readonly domainService: DomainService;
 	private server: Server | undefined;
 	private nextConnId = 1;
-	private readonly dirty = new Set<Connection>();
+	private dirty = new Set<Connection>();
+	private spare = new Set<Connection>();
 	private flushScheduled = false;
 
 	constructor(options: DaemonOptions) {
 		this.options = options;
 		this.log = options.log;
 		this.tracer = new Tracer(options.traceFile);
-		this.store = new Store({ quotas: options.quotas, features: SERVER_FEATURES });
+		this.store = new Store({
+			quotas: options.quotas,
+			features: SERVER_FEATURES,
+			warn: (m) => this.log.warn(m),
+		});
 		if (options.softMemoryQuota !== undefined) this.store.softQuotas.memory = options.softMemoryQuota;
+		this.domainService = new DomainService(this);
 		this.services = {
 			store: this.store,
 			features: SERVER_FEATURES,
 			control: new ControlService(this),
-			domains: new DomainService(this),
+			domains: this.domainService,
 		};
 	}
 
@@ -82,10 +93,12 @@ export class Daemon implements ConnectionHost {
 	 * other dom0 tools rely on this).
 	 */
 	accept(socket: Socket): Connection {
-		const conn = new Connection(this, this.nextConnId++, new SocketTransport(socket), PRIVILEGED_CALLER, {
-			home: domainHome(0),
-			pathMax: 0,
-		});
+		return this.addConnection(socket, PRIVILEGED_CALLER, { home: domainHome(0), pathMax: 0 });
+	}
+
+	/** Serve a connected socket as `caller`. */
+	addConnection(socket: Socket, caller: Caller, paths: PathContext): Connection {
+		const conn = new Connection(this, this.nextConnId++, new SocketTransport(socket), caller, paths);
 		this.connections.set(conn.id, conn);
 		conn.start();
 		this.log.debug(`${conn.label}: connected`);
@@ -98,8 +111,12 @@ export class Daemon implements ConnectionHost {
 		this.flushScheduled = true;
 		setImmediate(() => {
 			this.flushScheduled = false;
-			for (const c of this.dirty) c.flush();
-			this.dirty.clear();
+			// Swap sets first: flushing may queue more output, for the next turn.
+			const batch = this.dirty;
+			this.dirty = this.spare;
+			this.spare = batch;
+			for (const c of batch) c.flush();
+			batch.clear();
 		});
 	}
 
@@ -112,6 +129,7 @@ export class Daemon implements ConnectionHost {
 	/** Stop listening and drop every connection. */
 	async shutdown(): Promise<void> {
 		for (const conn of [...this.connections.values()]) conn.close('daemon shutting down');
+		this.domainService.closeAll();
 		await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
 		this.tracer.close();
 	}
