@@ -26,6 +26,13 @@ export interface RingTransportOptions {
 	features?: number;
 	/** Once more than this many output bytes wait for room in the ring, `write` returns false. */
 	outputLimit?: number;
+	/**
+	 * Empty both queues on attach and mark the ring connected, as for a domain being introduced
+	 * (C xenstored does the same on INTRODUCE: the guest has not been let run yet, and a toolstack
+	 * may have set the connection word to make the guest wait for the daemon). Not after a live
+	 * update: the page then holds traffic in flight.
+	 */
+	startEmpty?: boolean;
 }
 
 export const DEFAULT_RING_FEATURES = Feature.RECONNECTION | Feature.ERROR;
@@ -55,6 +62,7 @@ export class RingTransport implements Transport {
 	private readonly peer: string;
 	private readonly features: number;
 	private readonly outputLimit: number;
+	private readonly startEmpty: boolean;
 	private readonly output = new OutputQueue();
 	private events: TransportEvents | undefined;
 	private paused = false;
@@ -70,12 +78,18 @@ export class RingTransport implements Transport {
 		this.peer = options.peer;
 		this.features = (options.features ?? DEFAULT_RING_FEATURES) >>> 0;
 		this.outputLimit = options.outputLimit ?? DEFAULT_OUTPUT_LIMIT;
+		this.startEmpty = options.startEmpty ?? false;
 	}
 
 	attach(events: TransportEvents): void {
 		if (this.events) throw new Error(`ring of ${this.peer}: attached twice`);
 		if (this.closed) throw new Error(`ring of ${this.peer}: attached after close`);
 		this.events = events;
+		if (this.startEmpty) {
+			this.emptyQueues();
+			this.memory.barrier();
+			this.memory.writeUint32(Offset.CONNECTION, ConnectionState.CONNECTED);
+		}
 		// Bits once offered are never withdrawn (a predecessor daemon may have set some before a
 		// live update), so add ours to what the word holds.
 		const offered = this.memory.readUint32(Offset.SERVER_FEATURES);
@@ -212,17 +226,22 @@ export class RingTransport implements Transport {
 	 * side, then tell it the ring is connected again.
 	 */
 	private reconnect(events: TransportEvents): void {
-		this.output.clear();
-		this.memory.writeUint32(Offset.REQ_CONS, 0);
-		this.memory.writeUint32(Offset.REQ_PROD, 0);
-		this.memory.writeUint32(Offset.RSP_CONS, 0);
-		this.memory.writeUint32(Offset.RSP_PROD, 0);
+		this.emptyQueues();
 		// The engine forgets the old stream before the guest may start a new one.
 		events.reset();
 		if (this.closed) return;
 		this.memory.barrier();
 		this.memory.writeUint32(Offset.CONNECTION, ConnectionState.CONNECTED);
 		this.evtchn.notify();
+	}
+
+	/** Forget all output, queued here or in the page, and all requests in the page. */
+	private emptyQueues(): void {
+		this.output.clear();
+		this.memory.writeUint32(Offset.REQ_CONS, 0);
+		this.memory.writeUint32(Offset.REQ_PROD, 0);
+		this.memory.writeUint32(Offset.RSP_CONS, 0);
+		this.memory.writeUint32(Offset.RSP_PROD, 0);
 	}
 
 	/** Give the ring up because of the guest: say why in the page, then to the engine. */

@@ -263,6 +263,24 @@ describe('RingTransport', () => {
 		assert.equal(events.resets, 1);
 	});
 
+	it('starts a newly introduced domain from empty queues, connected, whatever the page held', () => {
+		const { guest, transport, events } = setup({ startEmpty: true, features: Feature.ERROR });
+		guest.set(REQ_CONS, 0xdead);
+		guest.set(REQ_PROD, 0xbeef); // garbage: would be a bad index
+		guest.set(RSP_CONS, 5);
+		guest.set(RSP_PROD, 9);
+		guest.set(CONNECTION, 1); // set by a toolstack to make the guest wait for the daemon
+		const before = guest.channel.notifications;
+		attachEchoEngine(transport, events);
+		for (const at of [REQ_CONS, REQ_PROD, RSP_CONS, RSP_PROD]) assert.equal(guest.get(at), 0);
+		assert.equal(guest.get(CONNECTION), 0, 'cleared even without the reconnection feature');
+		assert.equal(guest.get(ERROR), 0);
+		assert.ok(guest.channel.notifications > before);
+		assert.equal(events.resets, 0, 'a new connection has nothing to reset');
+		guest.send(read(1, '/first'));
+		assert.deepEqual(guest.receive(), okReply(1, '/first'));
+	});
+
 	it('owes no drain after a reconnection emptied the queue, other than the one promised', () => {
 		const { guest, transport, events } = setup({ outputLimit: 100 });
 		transport.attach(events);
