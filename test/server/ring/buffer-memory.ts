@@ -1,7 +1,6 @@
 import { readUint32, writeUint32 } from '../../../src/protocol/header.ts';
+import { PAGE_SIZE } from '../../../src/server/ring/layout.ts';
 import type { RingMemory } from '../../../src/server/ring/memory.ts';
-
-const PAGE_SIZE = 4096;
 
 /**
  * A ring page held in a Buffer of this process, shared with the simulated guest of the tests.
