@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { XenstoreError } from '../protocol/errors.ts';
 import { atoi } from '../ops/args.ts';
 import type { Session } from '../ops/context.ts';
+import { XenstoreError } from '../protocol/errors.ts';
 
 /** What `-s` asks for once the binary (and maybe a command line) is known. */
 export interface UpdatePlan {
