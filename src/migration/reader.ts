@@ -30,8 +30,18 @@ export interface ReadOptions extends ReadPolicy {
 	readonly onProgress?: (bytes: number) => void;
 }
 
+/** The two inputs that hold a migration state: a binary stream, and oxenstored's text dump. */
+export type SourceFormat = 'stream' | 'oxenstored-dump';
+
 export type StreamItem =
-	| { readonly kind: 'header'; readonly header: StreamHeader; readonly offset: number; readonly size: number }
+	| {
+			readonly kind: 'header';
+			readonly format: SourceFormat;
+			/** For a text dump: version 1 in this host's byte order, as it would be written. */
+			readonly header: StreamHeader;
+			readonly offset: number;
+			readonly size: number;
+	  }
 	| {
 			readonly kind: 'record';
 			readonly record: MigrationRecord;
@@ -112,7 +122,7 @@ export async function* readStreamItems(
 			if (header === undefined) {
 				header = decodeHeader(buf.subarray(pos, pos + HEADER_BYTES), report);
 				order = byteOrder(header.endian);
-				yield { kind: 'header', header, offset: 0, size: HEADER_BYTES };
+				yield { kind: 'header', format: 'stream', header, offset: 0, size: HEADER_BYTES };
 				pos += HEADER_BYTES;
 				need = RECORD_HEADER_BYTES;
 				continue;
