@@ -13,7 +13,8 @@ import type { ConnectionSpec, MigrationRecord, NodePerm, QuotaValue } from './re
 export const JSON_FORM_VERSION = 1;
 
 export interface JsonStreamHeader {
-	readonly source: SourceFormat;
+	/** What the JSON was made from. */
+	readonly source: Exclude<SourceFormat, 'json'>;
 	readonly version: StreamVersion;
 	readonly endian: Endian;
 }

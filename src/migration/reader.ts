@@ -30,14 +30,14 @@ export interface ReadOptions extends ReadPolicy {
 	readonly onProgress?: (bytes: number) => void;
 }
 
-/** The two inputs that hold a migration state: a binary stream, and oxenstored's text dump. */
-export type SourceFormat = 'stream' | 'oxenstored-dump';
+/** Inputs that hold a migration state: a binary stream, oxenstored's text dump, our JSON form. */
+export type SourceFormat = 'stream' | 'oxenstored-dump' | 'json';
 
 export type StreamItem =
 	| {
 			readonly kind: 'header';
 			readonly format: SourceFormat;
-			/** For a text dump: version 1 in this host's byte order, as it would be written. */
+			/** For a text dump: version 1 in this host's byte order, as it would be written; for JSON, its own. */
 			readonly header: StreamHeader;
 			readonly offset: number;
 			readonly size: number;
