@@ -92,7 +92,7 @@ export class StreamError extends Error {
 
 export function describePosition(p: Position): string {
 	const at = `byte ${p.offset} (0x${p.offset.toString(16)})`;
-	if (p.index === undefined) return `${p.recordType ?? 'header'} at ${at}`;
+	if (p.index === undefined) return `${p.recordType ?? 'stream'} at ${at}`;
 	return `${p.unit ?? 'record'} ${p.index}${p.recordType ? ` (${p.recordType})` : ''} at ${at}`;
 }
 

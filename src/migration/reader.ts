@@ -129,16 +129,24 @@ export async function* readStreamItems(
 			}
 
 			if (validator.complete) {
-				if (available > 0) {
+				stopped = options.stopAtEnd === true;
+				let extra = available;
+				// Count, without keeping, what else the source holds: a file must end at END.
+				while (!stopped && !sourceDone) {
+					const next = await it.next();
+					if (next.done) sourceDone = true;
+					else extra += next.value.byteLength;
+				}
+				if (extra > 0) {
+					const more = sourceDone ? '' : ' or more';
 					report(
 						new StreamError(
 							'data-after-end',
 							{ offset: base + pos },
-							`${available}${sourceDone ? '' : ' or more'} bytes follow the END record`,
+							`${extra}${more} bytes follow the END record`,
 						),
 					);
 				}
-				stopped = options.stopAtEnd === true;
 				return;
 			}
 

@@ -8,6 +8,8 @@ import {
 } from '../constants.ts';
 import { type ProblemHandler, StreamError } from '../problems.ts';
 
+const HEADER_AT = (offset: number) => ({ offset, recordType: 'header' });
+
 /** The 16-byte stream header: ident, version and flags, always big-endian. */
 export interface StreamHeader {
 	readonly version: StreamVersion;
@@ -33,17 +35,17 @@ export function decodeHeader(buf: Buffer, report: ProblemHandler): StreamHeader 
 	if (buf.length >= STREAM_IDENT.length && buf.toString('latin1', 0, 8) !== STREAM_IDENT) {
 		throw new StreamError(
 			'bad-ident',
-			{ offset: 0 },
+			HEADER_AT(0),
 			`ident is ${quoteBytes(buf.subarray(0, 8))}, not "xenstore"`,
 		);
 	}
 	if (buf.length < HEADER_BYTES) {
 		if (!looksLikeStream(buf)) {
-			throw new StreamError('bad-ident', { offset: 0 }, `ident is ${quoteBytes(buf)}, not "xenstore"`);
+			throw new StreamError('bad-ident', HEADER_AT(0), `ident is ${quoteBytes(buf)}, not "xenstore"`);
 		}
 		throw new StreamError(
 			'truncated-header',
-			{ offset: buf.length },
+			HEADER_AT(buf.length),
 			`stream ends after ${buf.length} of 16 header bytes`,
 		);
 	}
@@ -51,7 +53,7 @@ export function decodeHeader(buf: Buffer, report: ProblemHandler): StreamHeader 
 	if (!(SUPPORTED_VERSIONS as readonly number[]).includes(version)) {
 		throw new StreamError(
 			'unsupported-version',
-			{ offset: 8 },
+			HEADER_AT(8),
 			`version ${version} is not supported (only 1 and 2)`,
 		);
 	}
@@ -60,7 +62,7 @@ export function decodeHeader(buf: Buffer, report: ProblemHandler): StreamHeader 
 		report(
 			new StreamError(
 				'reserved-flags',
-				{ offset: 12 },
+				HEADER_AT(12),
 				`flags 0x${flags.toString(16).padStart(8, '0')} set reserved bits 1-31`,
 			),
 		);
