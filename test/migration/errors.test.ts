@@ -30,7 +30,6 @@ const node = (
 const ROOT = node('/');
 const conn = (id: number) => rec(2, L().u32(id).u16(1).u16(0).i32(9).u32(0).u16(0).u16(0).u32(0));
 const stream = (...records: Buffer[]) => Buffer.concat([header(1, LE), ...records]);
-const stream2 = (...records: Buffer[]) => Buffer.concat([header(2, LE), ...records]);
 
 /** Expect a strict read to fail with `code` at `offset`, in record `index` of `type`, saying `reason`. */
 async function rejects(
