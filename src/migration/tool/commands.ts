@@ -4,6 +4,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { adaptRecord } from '../adapt.ts';
 import type { Endian, StreamVersion } from '../constants.ts';
 import { diffStates, formatChange } from '../diff.ts';
@@ -19,8 +20,15 @@ import { writeStream } from '../writer.ts';
 import { TextOut } from './output.ts';
 import { progressBar } from './progress.ts';
 
+/** Where a command writes: its output and its warnings. */
+export interface Io {
+	readonly stdout: Writable;
+	readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
 export interface CommonOptions {
 	readonly lenient: boolean;
+	readonly io: Io;
 }
 
 export class UsageError extends Error {}
@@ -28,10 +36,10 @@ export class UsageError extends Error {}
 /** Thrown when a conversion would drop state that the output cannot hold. */
 export class LossError extends Error {}
 
-const stdout = () => new TextOut(process.stdout);
+const stdout = (options: CommonOptions) => new TextOut(options.io.stdout);
 
-function warn(text: string): void {
-	process.stderr.write(`xenstore-stream: ${text}\n`);
+function warn(options: CommonOptions, text: string): void {
+	options.io.stderr.write(`xenstore-stream: ${text}\n`);
 }
 
 /** The items of an input with a progress bar; problems that a lenient read passes over are printed. */
@@ -40,13 +48,15 @@ async function* itemsOf(
 	options: CommonOptions,
 	onProblem?: (p: StreamError) => void,
 ): AsyncGenerator<StreamItem> {
-	const bar = progressBar(input.path, input.size);
+	const bar = progressBar(input.path, input.size, options.io.stderr);
 	try {
 		yield* input.items({
 			lenient: options.lenient,
 			onProblem:
 				onProblem ??
-				(options.lenient ? (p) => warn(`${input.path}: ${p.message} (${p.disposition})`) : undefined),
+				(options.lenient
+					? (p) => warn(options, `${input.path}: ${p.message} (${p.disposition})`)
+					: undefined),
 			onProgress: (n) => bar.update(n),
 		});
 	} finally {
@@ -56,7 +66,7 @@ async function* itemsOf(
 
 export async function show(path: string, options: CommonOptions & { offsets: boolean }): Promise<number> {
 	const input = await openInput(path);
-	const out = stdout();
+	const out = stdout(options);
 	for await (const item of itemsOf(input, options)) {
 		const prefix = options.offsets ? `${item.offset.toString().padStart(10)}  ` : '';
 		await out.line(
@@ -76,26 +86,26 @@ export async function json(path: string, options: CommonOptions): Promise<number
 	async function* records(): AsyncGenerator<MigrationRecord> {
 		for await (const item of items) if (item.kind === 'record') yield item.record;
 	}
-	const out = stdout();
+	const out = stdout(options);
 	const source = format === 'json' ? 'stream' : format;
 	for await (const text of jsonLines({ source, ...header }, records())) await out.write(text);
 	await out.flush();
 	return 0;
 }
 
-export async function check(path: string): Promise<number> {
+export async function check(path: string, options: { io: Io }): Promise<number> {
 	const input = await openInput(path);
 	const problems: StreamError[] = [];
 	let records = 0;
 	try {
-		for await (const item of itemsOf(input, { lenient: false }, (p) => problems.push(p))) {
+		for await (const item of itemsOf(input, { lenient: false, io: options.io }, (p) => problems.push(p))) {
 			if (item.kind === 'record') records++;
 		}
 	} catch (e) {
 		if (!isStreamError(e)) throw e;
 		problems.push(e);
 	}
-	const out = stdout();
+	const out = new TextOut(options.io.stdout);
 	for (const p of problems) await out.line(`${path}: ${p.message} [${p.code}]`);
 	await out.line(
 		problems.length === 0
@@ -119,7 +129,7 @@ async function readState(path: string, options: CommonOptions): Promise<Migratio
 
 export async function diff(a: string, b: string, options: CommonOptions): Promise<number> {
 	const changes = diffStates(await readState(a, options), await readState(b, options));
-	const out = stdout();
+	const out = stdout(options);
 	for (const c of changes) await out.line(formatChange(c));
 	await out.flush();
 	return changes.length === 0 ? 0 : 1;
@@ -133,7 +143,7 @@ export async function stats(path: string, options: CommonOptions): Promise<numbe
 		if (item.kind === 'header') head = formatHeader(item.format, item.header);
 		addToStats(s, item);
 	}
-	const out = stdout();
+	const out = stdout(options);
 	await out.line(head);
 	for (const line of formatStats(s)) await out.line(line);
 	await out.flush();
@@ -186,7 +196,7 @@ export async function convert(inPath: string, outPath: string, options: ConvertO
 		throw e;
 	}
 	if (notices.size > 0)
-		warn(`not carried by the binary stream (no field for it): ${[...notices].join('; ')}`);
-	for (const l of losses) warn(`dropped ${l}`);
+		warn(options, `not carried by the binary stream (no field for it): ${[...notices].join('; ')}`);
+	for (const l of losses) warn(options, `dropped ${l}`);
 	return 0;
 }

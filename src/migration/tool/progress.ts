@@ -14,13 +14,13 @@ const NONE: Progress = { update: () => {}, stop: () => {} };
 export function progressBar(
 	label: string,
 	totalBytes: number,
-	stream: NodeJS.WriteStream = process.stderr,
+	stream: NodeJS.WritableStream & { isTTY?: boolean },
 ): Progress {
 	if (!stream.isTTY || totalBytes < WORTH_A_BAR) return NONE;
 	const bar = new SingleBar(
 		{
 			format: `${label} [{bar}] {percentage}% | {value}/{total} MiB | ETA {eta}s`,
-			stream,
+			stream: stream as NodeJS.WriteStream,
 			hideCursor: true,
 			clearOnComplete: true,
 		},
