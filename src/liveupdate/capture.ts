@@ -1,3 +1,4 @@
+import { adaptRecord } from '../migration/adapt.ts';
 import { NO_TARGET, NodeAccess, PERM_LETTERS } from '../migration/constants.ts';
 import type {
 	ConnectionDataRecord,
@@ -63,6 +64,15 @@ export function captureState(daemon: Daemon, target: TargetKind, requester: Conn
 	connections.push(requester);
 	const withRing = new Set<number>();
 	let connId = 0;
+	// Dom0's own ring comes first, as C xenstored writes it: its reader creates dom0 from it.
+	state.connections.push({
+		type: 'CONNECTION_DATA',
+		connId: ++connId,
+		spec: ringSpec(daemon, 0),
+		pendingIn: Buffer.alloc(0),
+		pendingOut: Buffer.alloc(0),
+		partialResponseLength: 0,
+	});
 	const ids = new Map<Connection, number>();
 	for (const conn of connections) {
 		const emulated = !conn.caller.privileged;
@@ -128,7 +138,17 @@ export function captureState(daemon: Daemon, target: TargetKind, requester: Conn
 			quotas: Object.entries(domain.quotas).map(([name, value]) => ({ name, value: value ?? 0 })),
 		});
 	}
-	return { records: [...recordsFromState(state)], fds, extras, losses };
+	const records: MigrationRecord[] = [];
+	for (const record of recordsFromState(state)) {
+		if (!foreign) {
+			records.push(record);
+			continue;
+		}
+		const adapted = adaptRecord(record, 1);
+		losses.push(...adapted.losses);
+		records.push(adapted.record);
+	}
+	return { records, fds, extras, losses };
 }
 
 function ringSpec(daemon: Daemon, domid: number) {
