@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
+import { SUCCESSOR_MARKER } from '../liveupdate/target.ts';
 import type { Quotas } from '../store/quota.ts';
 import { quotaName } from '../store/quota.ts';
-import { SUCCESSOR_MARKER } from '../liveupdate/target.ts';
 
 /**
  * The command line of C xenstored, with the same meanings, so that tsxenstored drops into its

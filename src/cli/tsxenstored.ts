@@ -1,6 +1,15 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, realpathSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+	closeSync,
+	existsSync,
+	mkdirSync,
+	openSync,
+	realpathSync,
+	rmSync,
+	writeFileSync,
+	writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { restoreDaemon } from '../liveupdate/restore.ts';
 import { Daemon } from '../server/daemon.ts';
@@ -105,6 +114,7 @@ export async function main(argv: string[]): Promise<void> {
 					`${report.watches} watches, ${report.transactions} transactions from ${stateFile}`,
 			);
 			for (const note of report.notes) log.warn(`live update: ${note}`);
+			if (options.oxenstoredLive) daemon.liveUpdate.completedElsewhere();
 		} catch (e) {
 			log.error(`live update: cannot restore from ${stateFile}: ${(e as Error).stack ?? e}`);
 			process.exit(1);

@@ -41,7 +41,12 @@ export interface Captured {
  * its perms and stale flags, quotas and domains. A foreign successor (C xenstored) gets what it can
  * read: no transactions, and no watch depth.
  */
-export function captureState(daemon: Daemon, target: TargetKind, requester: Connection, reply: Buffer): Captured {
+export function captureState(
+	daemon: Daemon,
+	target: TargetKind,
+	requester: Connection,
+	reply: Buffer,
+): Captured {
 	const { store } = daemon;
 	const state: MigrationState = emptyState();
 	const fds: number[] = [];
@@ -83,7 +88,8 @@ export function captureState(daemon: Daemon, target: TargetKind, requester: Conn
 		const id = ++connId;
 		ids.set(conn, id);
 		const fd = conn.transport instanceof SocketTransport ? conn.transport.fd : -1;
-		const pendingOut = conn === requester ? Buffer.concat([conn.pendingOutput(), reply]) : conn.pendingOutput();
+		const pendingOut =
+			conn === requester ? Buffer.concat([conn.pendingOutput(), reply]) : conn.pendingOutput();
 		const record: ConnectionDataRecord = {
 			type: 'CONNECTION_DATA',
 			connId: id,
@@ -102,7 +108,13 @@ export function captureState(daemon: Daemon, target: TargetKind, requester: Conn
 			if (w.depth >= 0 && foreign) losses.push(`${conn.label}: watch ${path} loses its depth ${w.depth}`);
 			state.watches.push(
 				w.depth >= 0 && !foreign
-					? ({ type: 'WATCH_DATA_EXTENDED', connId: id, path, token: w.token, depth: w.depth } satisfies WatchDataExtendedRecord)
+					? ({
+							type: 'WATCH_DATA_EXTENDED',
+							connId: id,
+							path,
+							token: w.token,
+							depth: w.depth,
+						} satisfies WatchDataExtendedRecord)
 					: ({ type: 'WATCH_DATA', connId: id, path, token: w.token } satisfies WatchDataRecord),
 			);
 		}
@@ -126,7 +138,8 @@ export function captureState(daemon: Daemon, target: TargetKind, requester: Conn
 		if (!foreign) extras.emulatedListeners[domid] = pass(fd);
 	}
 
-	for (const [path, node] of store.tree.special) state.nodes.push(nodeRecord(path, node.value, node.perms, daemon));
+	for (const [path, node] of store.tree.special)
+		state.nodes.push(nodeRecord(path, node.value, node.perms, daemon));
 	walkPreOrder('/', store.tree.root, (path, node) => {
 		state.nodes.push(nodeRecord(path, node.value, node.perms, daemon));
 	});
@@ -160,7 +173,13 @@ function perms(daemon: Daemon, p: Perms): NodePerm[] {
 	return p.map((e) => ({ access: PERM_LETTERS[e.access]!, domid: e.domid, stale: daemon.store.isStale(e) }));
 }
 
-function nodeRecord(path: string, value: Buffer, p: Perms, daemon: Daemon, tx?: { connId: number; txId: number; access: number }): NodeDataRecord {
+function nodeRecord(
+	path: string,
+	value: Buffer,
+	p: Perms,
+	daemon: Daemon,
+	tx?: { connId: number; txId: number; access: number },
+): NodeDataRecord {
 	return {
 		type: 'NODE_DATA',
 		connId: tx?.connId ?? 0,
@@ -177,7 +196,13 @@ function nodeRecord(path: string, value: Buffer, p: Perms, daemon: Daemon, tx?: 
  * written nodes with their new value and perms, nodes it only read with what it saw, and nodes it
  * removed (access 0, no perms). A transaction already doomed to EAGAIN is marked in the extras.
  */
-function captureTransaction(daemon: Daemon, connId: number, tx: Transaction, state: MigrationState, extras: Extras): void {
+function captureTransaction(
+	daemon: Daemon,
+	connId: number,
+	tx: Transaction,
+	state: MigrationState,
+	extras: Extras,
+): void {
 	state.transactions.push({ type: 'TRANSACTION_DATA', connId, txId: tx.id });
 	const written = new Set(tx.changes.map((c) => c.path));
 	const children: string[] = [];
@@ -190,9 +215,13 @@ function captureTransaction(daemon: Daemon, connId: number, tx: Transaction, sta
 		if (view !== undefined) {
 			const access = (written.has(path) ? NodeAccess.WRITTEN : 0) | read;
 			if (access === 0) continue;
-			state.transactionNodes.push(nodeRecord(path, view.value, view.perms, daemon, { connId, txId: tx.id, access }));
+			state.transactionNodes.push(
+				nodeRecord(path, view.value, view.perms, daemon, { connId, txId: tx.id, access }),
+			);
 		} else if (seen?.node !== undefined) {
-			state.transactionNodes.push(nodeRecord(path, Buffer.alloc(0), [], daemon, { connId, txId: tx.id, access: NodeAccess.DELETED }));
+			state.transactionNodes.push(
+				nodeRecord(path, Buffer.alloc(0), [], daemon, { connId, txId: tx.id, access: NodeAccess.DELETED }),
+			);
 		}
 	}
 	extras.transactions[`${connId}/${tx.id}`] = { doomed: !tx.validate(), listed: children };

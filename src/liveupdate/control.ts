@@ -33,6 +33,11 @@ export interface Updater {
 export class LiveUpdateControl {
 	private session: { owner: Session; binary: string; cmdline: string | undefined } | undefined;
 	private readonly updater: Updater;
+	/**
+	 * Taking over from oxenstored: it answers `-s` with BUSY and execs its successor, and
+	 * `xenstore-control` asks again; the successor answers that next `-s` with the outcome.
+	 */
+	private outcome: string | undefined;
 
 	constructor(updater: Updater) {
 		this.updater = updater;
@@ -41,6 +46,11 @@ export class LiveUpdateControl {
 	/** The connection running a session, if any (it ends when that connection closes). */
 	get owner(): Session | undefined {
 		return this.session?.owner;
+	}
+
+	/** Answer the next `live-update -s` with "OK": this process completed an update started elsewhere. */
+	completedElsewhere(): void {
+		this.outcome = 'OK';
 	}
 
 	/** Forget a session whose connection went away. */
@@ -96,6 +106,11 @@ export class LiveUpdateControl {
 			else throw new XenstoreError('EINVAL', `unknown live-update -s option "${args[i]}"`);
 		}
 		const session = this.session;
+		if (session === undefined && this.outcome !== undefined) {
+			const outcome = this.outcome;
+			this.outcome = undefined;
+			return outcome;
+		}
 		if (session?.owner !== requester) return 'Not in live-update session.';
 		const plan = { binary: session.binary, cmdline: session.cmdline, force, timeout, requester, reqId, txId };
 		return this.updater.update(plan).finally(() => {

@@ -1,13 +1,14 @@
 import { rmSync } from 'node:fs';
 import { NO_TARGET, NodeAccess, PERM_LETTERS } from '../migration/constants.ts';
 import { openInput } from '../migration/input.ts';
+import type { SourceFormat } from '../migration/reader.ts';
 import type { NodePerm } from '../migration/records.ts';
 import { addRecord, emptyState, type MigrationState } from '../migration/state.ts';
 import { addWatch } from '../ops/watch.ts';
 import type { Connection } from '../server/connection.ts';
 import type { Daemon } from '../server/daemon.ts';
 import { canonicalWatchPath, domainHome } from '../store/path.ts';
-import { type PermEntry, PRIVILEGED_CALLER, type Perms } from '../store/perms.ts';
+import { type PermEntry, type Perms, PRIVILEGED_CALLER } from '../store/perms.ts';
 import { quotaName } from '../store/quota.ts';
 import type { RestoredTxNode } from '../store/store.ts';
 import { extrasPath, readExtras } from './extras.ts';
@@ -24,17 +25,18 @@ export interface RestoreReport {
 function toPerms(perms: readonly NodePerm[]): Perms {
 	return Object.freeze(
 		perms.map(
-			(p): PermEntry => Object.freeze({ domid: p.domid, access: PERM_LETTERS.indexOf(p.access), stale: p.stale, since: 0 }),
+			(p): PermEntry =>
+				Object.freeze({ domid: p.domid, access: PERM_LETTERS.indexOf(p.access), stale: p.stale, since: 0 }),
 		),
 	);
 }
 
 /** Read a state file (a binary stream or oxenstored's text dump) into a whole state. */
-export async function readState(file: string): Promise<MigrationState> {
+export async function readState(file: string): Promise<{ state: MigrationState; format: SourceFormat }> {
 	const input = await openInput(file);
 	const state = emptyState();
 	for await (const item of input.items()) if (item.kind === 'record') addRecord(state, item.record);
-	return state;
+	return { state, format: input.format };
 }
 
 /**
@@ -45,7 +47,7 @@ export async function readState(file: string): Promise<MigrationState> {
  * that this process now serves.
  */
 export async function restoreDaemon(daemon: Daemon, file: string): Promise<RestoreReport> {
-	const state = await readState(file);
+	const { state, format } = await readState(file);
 	const extras = readExtras(file);
 	const { store } = daemon;
 	const notes: string[] = [];
@@ -64,8 +66,11 @@ export async function restoreDaemon(daemon: Daemon, file: string): Promise<Resto
 		}
 	}
 	for (const n of state.nodes) store.restoreNode(n.path, n.value, toPerms(n.perms));
+	// oxenstored lists children in byte order whatever order it dumps them in; keep its order.
+	if (format === 'oxenstored-dump') store.tree.sortChildren();
 
-	if (state.global !== undefined && state.global.socketFd >= 0) await daemon.adoptListener(state.global.socketFd);
+	if (state.global !== undefined && state.global.socketFd >= 0)
+		await daemon.adoptListener(state.global.socketFd);
 	else await daemon.listen();
 
 	const byId = new Map<number, Connection>();
@@ -81,7 +86,8 @@ export async function restoreDaemon(daemon: Daemon, file: string): Promise<Resto
 			if (target !== NO_TARGET) domain.target = target;
 			const fd = extras.emulatedConnections[c.connId];
 			if (fd !== undefined) conn = daemon.domainService.adoptConnection(domid, fd);
-			else if (domid !== 0) notes.push(`domain ${domid}: its ring cannot be attached without Xen; the domain is kept`);
+			else if (domid !== 0)
+				notes.push(`domain ${domid}: its ring cannot be attached without Xen; the domain is kept`);
 		}
 		if (conn === undefined) continue;
 		conn.restorePending(c.pendingIn, c.pendingOut);
@@ -113,7 +119,9 @@ export async function restoreDaemon(daemon: Daemon, file: string): Promise<Resto
 				perms: toPerms(n.perms),
 			}));
 		const more = extras.transactions[`${t.connId}/${t.txId}`];
-		conn.adoptTransaction(store.restoreTransaction(t.txId, conn.caller, nodes, more?.listed ?? [], more?.doomed ?? false));
+		conn.adoptTransaction(
+			store.restoreTransaction(t.txId, conn.caller, nodes, more?.listed ?? [], more?.doomed ?? false),
+		);
 	}
 
 	rmSync(extrasPath(file), { force: true });

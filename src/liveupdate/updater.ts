@@ -109,13 +109,18 @@ export class LiveUpdater implements Updater {
 			});
 			writeFileSync(file, bytes, { mode: 0o600 });
 			if (kind === 'tsxenstored') writeExtras(file, captured.extras);
-			else if (this.legacyStateFile !== undefined) writeFileSync(this.legacyStateFile, bytes, { mode: 0o600 });
+			else if (this.legacyStateFile !== undefined)
+				writeFileSync(this.legacyStateFile, bytes, { mode: 0o600 });
 		} catch (e) {
 			return this.abandon(`Cannot write the state file ${file}: ${(e as Error).message}`);
 		}
 		const args = successorArgs(this.options.originalArgs, plan.cmdline);
-		const [command, argv] = isScript(plan.binary) ? [process.execPath, [plan.binary, ...args]] : [plan.binary, args];
-		log.info(`live update: ${captured.records.length} records written; starting ${command} ${argv.join(' ')}`);
+		const [command, argv] = isScript(plan.binary)
+			? [process.execPath, [plan.binary, ...args]]
+			: [plan.binary, args];
+		log.info(
+			`live update: ${captured.records.length} records written; starting ${command} ${argv.join(' ')}`,
+		);
 		const child = spawn(command, argv, {
 			stdio: ['ignore', 'inherit', 'inherit', ...captured.fds],
 			detached: true,

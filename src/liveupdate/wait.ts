@@ -24,7 +24,11 @@ export type TakeoverOutcome = 'taken-over' | 'exited' | 'timed-out';
  * it read (one of `stateFiles`) once it serves. Blocking matters: while the successor starts, this
  * process must not accept a connection on the listening socket they share, nor read from any client.
  */
-export function waitForTakeover(stateFiles: readonly string[], successorPid: number, timeoutMs: number): TakeoverOutcome {
+export function waitForTakeover(
+	stateFiles: readonly string[],
+	successorPid: number,
+	timeoutMs: number,
+): TakeoverOutcome {
 	const deadline = Date.now() + timeoutMs;
 	const anyGone = () => stateFiles.some((f) => !existsSync(f));
 	for (;;) {

@@ -1,13 +1,13 @@
 import { chmodSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, Socket } from 'node:net';
+import { LiveUpdateControl } from '../liveupdate/control.ts';
+import { LiveUpdater } from '../liveupdate/updater.ts';
 import type { Services } from '../ops/context.ts';
 import { Feature } from '../protocol/limits.ts';
 import { domainHome, type PathContext } from '../store/path.ts';
 import { type Caller, PRIVILEGED_CALLER } from '../store/perms.ts';
 import type { Quotas } from '../store/quota.ts';
 import { Store } from '../store/store.ts';
-import { LiveUpdateControl } from '../liveupdate/control.ts';
-import { LiveUpdater } from '../liveupdate/updater.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
 import { ControlService } from './control-service.ts';
 import { DomainService } from './domain-service.ts';
@@ -70,7 +70,11 @@ export class Daemon implements ConnectionHost {
 		if (options.softMemoryQuota !== undefined) this.store.softQuotas.memory = options.softMemoryQuota;
 		this.domainService = new DomainService(this);
 		this.liveUpdate = new LiveUpdateControl(
-			new LiveUpdater(this, { rootDir: options.rootDir, runDir: options.runDir, originalArgs: options.originalArgs }),
+			new LiveUpdater(this, {
+				rootDir: options.rootDir,
+				runDir: options.runDir,
+				originalArgs: options.originalArgs,
+			}),
 		);
 		this.services = {
 			store: this.store,

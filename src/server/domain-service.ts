@@ -71,7 +71,8 @@ export class DomainService implements DomainHost {
 	openMissingSockets(): void {
 		if (!this.daemon.options.emulateDomains) return;
 		for (const domain of this.daemon.store.domains.all()) {
-			if (domain.domid !== 0 && domain.introduced && !this.sockets.has(domain.domid)) this.openSocket(domain.domid);
+			if (domain.domid !== 0 && domain.introduced && !this.sockets.has(domain.domid))
+				this.openSocket(domain.domid);
 		}
 	}
 

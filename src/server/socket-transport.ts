@@ -73,7 +73,11 @@ export class SocketTransport implements Transport {
 
 	takeUnread(): Buffer {
 		const parts: Buffer[] = [];
-		for (let chunk = this.socket.read() as Buffer | null; chunk !== null; chunk = this.socket.read() as Buffer | null) {
+		for (
+			let chunk = this.socket.read() as Buffer | null;
+			chunk !== null;
+			chunk = this.socket.read() as Buffer | null
+		) {
 			parts.push(chunk);
 		}
 		return Buffer.concat(parts);

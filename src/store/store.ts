@@ -494,7 +494,13 @@ export class Store {
 	 * What it read or wrote is observed afresh in the restored tree; it then makes its own changes
 	 * again. `listed` are nodes whose child list it read; `doomed`, that it already conflicted.
 	 */
-	restoreTransaction(id: number, caller: Caller, nodes: readonly RestoredTxNode[], listed: readonly string[], doomed: boolean): Transaction {
+	restoreTransaction(
+		id: number,
+		caller: Caller,
+		nodes: readonly RestoredTxNode[],
+		listed: readonly string[],
+		doomed: boolean,
+	): Transaction {
 		const tx = this.startTransaction(id, caller);
 		for (const n of nodes) {
 			const parentPerms = this.view(tx, parentPath(n.path))?.perms;
@@ -502,7 +508,12 @@ export class Store {
 			if (n.deleted) {
 				if (view === undefined) continue;
 				tx.remove(n.path, (p, node) => {
-					tx.queueEvent(p, { exact: p !== n.path, perms: node.perms, parentPerms: undefined, oldPerms: undefined });
+					tx.queueEvent(p, {
+						exact: p !== n.path,
+						perms: node.perms,
+						parentPerms: undefined,
+						oldPerms: undefined,
+					});
 				});
 				continue;
 			}

@@ -41,6 +41,14 @@ export class Tree {
 		if (gen > this.gen) this.gen = gen;
 	}
 
+	/** Put every child list in byte order of the names (a predecessor that listed them so). */
+	sortChildren(): void {
+		walkPreOrder('/', this.root, (_path, node) => {
+			if (node.children === undefined || node.children.size < 2) return;
+			node.children = new Map([...node.children].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+		});
+	}
+
 	/** The node at an absolute path, or undefined. */
 	lookup(path: string): Node | undefined {
 		if (path === '/') return this.root;
