@@ -31,6 +31,25 @@ const REQ_ID_LIMIT = 0x1_0000_0000;
  * Watch events (request id 0) go to the handler. The first protocol violation by the daemon (an
  * oversized or unmatched reply) closes the connection, since nothing after it can be trusted.
  */
+function connectOnce(path: string, timeoutMs: number): Promise<Socket> {
+	return new Promise((resolve, reject) => {
+		const socket = createConnection(path);
+		const timer = setTimeout(() => {
+			socket.destroy();
+			reject(new Error(`xenstore: no answer from ${path} within the timeout`));
+		}, timeoutMs);
+		socket.once('error', (err) => {
+			clearTimeout(timer);
+			reject(new Error(`xenstore: cannot connect to ${path}: ${err.message}`, { cause: err }));
+		});
+		socket.once('connect', () => {
+			clearTimeout(timer);
+			socket.removeAllListeners('error');
+			resolve(socket);
+		});
+	});
+}
+
 export class Connection {
 	private readonly socket: Socket;
 	private readonly reader = new FrameReader();
@@ -47,24 +66,22 @@ export class Connection {
 		socket.on('close', () => this.shutDown(new ConnectionClosedError('the daemon closed the socket'), false));
 	}
 
-	/** Connect to the daemon's Unix socket at `path`. */
-	static open(path: string, handlers: ConnectionHandlers, timeoutMs: number): Promise<Connection> {
-		return new Promise((resolve, reject) => {
-			const socket = createConnection(path);
-			const timer = setTimeout(() => {
-				socket.destroy();
-				reject(new Error(`xenstore: no answer from ${path} within ${timeoutMs} ms`));
-			}, timeoutMs);
-			socket.once('error', (err) => {
-				clearTimeout(timer);
-				reject(new Error(`xenstore: cannot connect to ${path}: ${err.message}`, { cause: err }));
-			});
-			socket.once('connect', () => {
-				clearTimeout(timer);
-				socket.removeAllListeners('error');
-				resolve(new Connection(socket, handlers));
-			});
-		});
+	/**
+	 * Connect to the daemon's Unix socket at `path`. A full listen backlog (C xenstored's is 1)
+	 * makes a non-blocking connect fail with EAGAIN where libxenstore's blocking connect would wait:
+	 * so try again until the timeout.
+	 */
+	static async open(path: string, handlers: ConnectionHandlers, timeoutMs: number): Promise<Connection> {
+		const deadline = Date.now() + timeoutMs;
+		for (;;) {
+			try {
+				return new Connection(await connectOnce(path, deadline - Date.now()), handlers);
+			} catch (err) {
+				const busy = (err as { cause?: NodeJS.ErrnoException }).cause?.code === 'EAGAIN';
+				if (!busy || Date.now() >= deadline) throw err;
+				await new Promise((resolve) => setTimeout(resolve, 5));
+			}
+		}
 	}
 
 	get closed(): boolean {
