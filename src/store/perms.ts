@@ -17,16 +17,27 @@ export const DOMID_INVALID = 0x7ff4;
 export interface PermEntry {
 	readonly domid: number;
 	readonly access: AccessBits;
-	/** Set when the domain named here went away after the entry was written. */
+	/** Marked stale where it came from (a migration stream, or a domain unknown when written). */
 	readonly stale: boolean;
+	/**
+	 * Generation at which the entry was written. A domain that goes away after it makes it stale, so
+	 * a later domain reusing the id inherits nothing; children share their parent's entries and
+	 * with them this stamp.
+	 */
+	readonly since: number;
 }
+
+/** Decides whether an entry names a domain that has gone since the entry was written. */
+export type StaleCheck = (entry: PermEntry) => boolean;
+
+const neverStale: StaleCheck = (e) => e.stale;
 
 export type Perms = readonly PermEntry[];
 
 const LETTERS = ['n', 'r', 'w', 'b'] as const;
 
 /** Parse one perm string such as `b5`; undefined when it is not one. Domids are 0..65535. */
-export function parsePerm(s: string): PermEntry | undefined {
+export function parsePerm(s: string, since = 0): PermEntry | undefined {
 	const access = LETTERS.indexOf(s[0] as (typeof LETTERS)[number]);
 	if (access < 0 || s.length < 2 || s.length > 6) return undefined;
 	let domid = 0;
@@ -36,7 +47,7 @@ export function parsePerm(s: string): PermEntry | undefined {
 		domid = domid * 10 + d;
 	}
 	if (domid > 0xffff) return undefined;
-	return { domid, access, stale: false };
+	return { domid, access, stale: false, since };
 }
 
 export function formatPerm(p: PermEntry): string {
@@ -83,7 +94,7 @@ function matches(caller: Caller, domid: number): boolean {
  * for privileged callers and owners, else the first live entry naming the caller or its target,
  * else the owner entry's letter.
  */
-export function accessFor(caller: Caller, perms: Perms): AccessBits {
+export function accessFor(caller: Caller, perms: Perms, isStale: StaleCheck = neverStale): AccessBits {
 	if (caller.privileged) return Access.BOTH;
 	const owner = perms[0]!;
 	if (owner.domid === caller.domid || (caller.target !== undefined && owner.domid === caller.target)) {
@@ -91,7 +102,7 @@ export function accessFor(caller: Caller, perms: Perms): AccessBits {
 	}
 	for (let i = 1; i < perms.length; i++) {
 		const p = perms[i]!;
-		if (!p.stale && matches(caller, p.domid)) return p.access;
+		if (!isStale(p) && matches(caller, p.domid)) return p.access;
 	}
 	return owner.access;
 }
@@ -102,21 +113,22 @@ export function isOwner(caller: Caller, perms: Perms): boolean {
 	return owner === caller.domid || (caller.target !== undefined && owner === caller.target);
 }
 
-export function canRead(caller: Caller, perms: Perms): boolean {
-	return (accessFor(caller, perms) & Access.READ) !== 0;
-}
-
-export function canWrite(caller: Caller, perms: Perms): boolean {
-	return (accessFor(caller, perms) & Access.WRITE) !== 0;
+export function canRead(caller: Caller, perms: Perms, isStale?: StaleCheck): boolean {
+	return (accessFor(caller, perms, isStale) & Access.READ) !== 0;
 }
 
 /** The perms a node created by `caller` inherits from its parent: unprivileged callers own it. */
 export function inheritedPerms(caller: Caller, parent: Perms): Perms {
 	if (caller.privileged || parent[0]!.domid === caller.domid) return parent;
-	const owner: PermEntry = { domid: caller.domid, access: parent[0]!.access, stale: false };
+	const owner: PermEntry = {
+		domid: caller.domid,
+		access: parent[0]!.access,
+		stale: false,
+		since: parent[0]!.since,
+	};
 	return Object.freeze([owner, ...parent.slice(1)]);
 }
 
 export const DEFAULT_PERMS: Perms = Object.freeze([
-	Object.freeze({ domid: 0, access: Access.NONE, stale: false }),
+	Object.freeze({ domid: 0, access: Access.NONE, stale: false, since: 0 }),
 ]);

@@ -68,10 +68,14 @@ export class Transaction {
 	readonly ownedDelta = new Map<number, number>();
 	private readonly tree: Tree;
 
-	constructor(id: number, domid: number, tree: Tree) {
+	/** The transaction-nodes quota: distinct nodes it may access (0 for no limit). */
+	private readonly nodeLimit: number;
+
+	constructor(id: number, domid: number, tree: Tree, nodeLimit = 0) {
 		this.id = id;
 		this.domid = domid;
 		this.tree = tree;
+		this.nodeLimit = nodeLimit;
 	}
 
 	/** Distinct nodes this transaction has accessed (the transaction-nodes quota). */
@@ -92,6 +96,12 @@ export class Transaction {
 	private observe(path: string, node: Node | undefined, data: boolean): void {
 		const seen = this.observations.get(path);
 		if (seen === undefined) {
+			if (this.nodeLimit > 0 && this.observations.size >= this.nodeLimit) {
+				throw new XenstoreError(
+					'ENOSPC',
+					`transaction ${this.id} of domain ${this.domid} reached its transaction-nodes quota (${this.nodeLimit})`,
+				);
+			}
 			this.observations.set(path, {
 				node,
 				dataGen: node?.dataGen ?? 0,

@@ -3,8 +3,8 @@ import { INTRODUCE_DOMAIN, RELEASE_DOMAIN } from './path.ts';
 import { Access, DEFAULT_PERMS, DOMID_ANY, type Perms } from './perms.ts';
 
 const RELEASE_DOMAIN_PERMS: Perms = Object.freeze([
-	Object.freeze({ domid: 0, access: Access.NONE, stale: false }),
-	Object.freeze({ domid: DOMID_ANY, access: Access.READ, stale: false }),
+	Object.freeze({ domid: 0, access: Access.NONE, stale: false, since: 0 }),
+	Object.freeze({ domid: DOMID_ANY, access: Access.READ, stale: false, since: 0 }),
 ]);
 
 /**
