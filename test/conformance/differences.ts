@@ -8,8 +8,6 @@ export const DIFFERENCES = {
 	'feature-quota-ops':
 		'4.17 lacks GET_FEATURE, SET_FEATURE, GET_QUOTA and SET_QUOTA (types 23-26) and answers ENOSYS',
 	'watch-depth': '4.17 refuses the optional <depth> argument of WATCH with EINVAL; the spec defines it',
-	'relative-path-on-socket':
-		'4.17 takes a relative path on a socket as relative to /local/domain/0; the spec allows relative paths only to domains',
 	'path-length':
 		'4.17 limits every path to 2048 bytes past /local/domain/<id>/, even for dom0; the spec allows 3072',
 	'missing-nul':

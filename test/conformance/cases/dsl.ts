@@ -4,7 +4,7 @@
  */
 import { encodeFrame } from '../../../src/protocol/frame.ts';
 import { MessageType, type MessageTypeName } from '../../../src/protocol/message-type.ts';
-import type { PayloadSpec, RawStep, RequestStep, TxRef } from '../transcript.ts';
+import { escapeBytes, type PayloadSpec, type RawStep, type RequestStep, type TxRef } from '../transcript.ts';
 
 export interface On {
 	c?: number;
@@ -80,10 +80,12 @@ export interface LineOpts {
 	id: number;
 	tx?: string;
 }
+const bytes = (text: string) => escapeBytes(Buffer.from(text, 'latin1'));
 export const line = {
-	ok: (type: MessageTypeName, o: LineOpts) => `c${o.c ?? 0} ${type}#${o.id} tx=${o.tx ?? '0'} "OK\\0"`,
-	error: (name: string, o: LineOpts) => `c${o.c ?? 0} ERROR#${o.id} tx=${o.tx ?? '0'} "${name}\\0"`,
-	reply: (type: MessageTypeName, escaped: string, o: LineOpts) =>
-		`c${o.c ?? 0} ${type}#${o.id} tx=${o.tx ?? '0'} "${escaped}"`,
-	event: (path: string, token: string, c = 0) => `c${c} WATCH_EVENT#0 tx=0 "${path}\\0${token}\\0"`,
+	ok: (type: MessageTypeName, o: LineOpts) => line.reply(type, 'OK\0', o),
+	error: (name: string, o: LineOpts) => line.reply('ERROR', `${name}\0`, o),
+	/** A reply of `type` whose payload is `payload` (raw text: NUL written as \0 in the string). */
+	reply: (type: MessageTypeName, payload: string, o: LineOpts) =>
+		`c${o.c ?? 0} ${type}#${o.id} tx=${o.tx ?? '0'} ${bytes(payload)}`,
+	event: (path: string, token: string, c = 0) => `c${c} WATCH_EVENT#0 tx=0 ${bytes(`${path}\0${token}\0`)}`,
 };

@@ -251,7 +251,7 @@ cases.push(
 		differs: {
 			id: 'special-path-perms',
 			ts: {
-				0: [line.reply('GET_PERMS', 'n0\\0', { id: 1 })],
+				0: [line.reply('GET_PERMS', 'n0\0', { id: 1 })],
 				1: [/^c0 GET_PERMS#2 tx=0 "n0\\0(r32756\\0)?"$/],
 			},
 		},
@@ -267,7 +267,7 @@ cases.push(
 		],
 		differs: {
 			id: 'special-path-perms',
-			ts: { 1: [line.reply('GET_PERMS', 'n0\\0r5\\0', { id: 2 })] },
+			ts: { 1: [line.reply('GET_PERMS', 'n0\0r5\0', { id: 2 })] },
 		},
 	},
 	{
@@ -325,9 +325,9 @@ cases.push(
 			ts: {
 				0: [/^c0 GET_QUOTA#1 tx=0 "[0-9]+\\0"$/],
 				1: [line.ok('SET_QUOTA', { id: 2 })],
-				2: [line.reply('GET_QUOTA', '4321\\0', { id: 3 })],
+				2: [line.reply('GET_QUOTA', '4321\0', { id: 3 })],
 				3: [line.ok('SET_QUOTA', { id: 4 })],
-				4: [line.reply('GET_QUOTA', '77\\0', { id: 5 })],
+				4: [line.reply('GET_QUOTA', '77\0', { id: 5 })],
 				5: [line.ok('SET_QUOTA', { id: 6 })],
 			},
 		},

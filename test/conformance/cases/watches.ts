@@ -257,11 +257,6 @@ const cases: Case[] = [
 		},
 	},
 	{
-		name: 'a relative watch path on a socket',
-		steps: [watch('relw', 'tok')],
-		differs: { id: 'relative-path-on-socket', ts: { 0: [line.error('EINVAL', { id: 1 })] } },
-	},
-	{
 		name: 'removal of a watched node created in the same step sequence: events by order of operations',
 		conns: 2,
 		steps: [
