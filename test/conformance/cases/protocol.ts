@@ -235,6 +235,39 @@ cases.push(
 		],
 	},
 	{
+		name: 'IS_DOMAIN_INTRODUCED of DOMID_SELF (32752) is true',
+		steps: [req('IS_DOMAIN_INTRODUCED', '32752\0'), req('IS_DOMAIN_INTRODUCED', '32753\0')],
+	},
+	{
+		name: 'SET_TARGET between two introduced domains',
+		steps: [
+			req('INTRODUCE', '11\x004093\x0013\0'),
+			req('INTRODUCE', '12\x004093\x0014\0'),
+			req('SET_TARGET', '11\x0012\0'),
+			req('SET_TARGET', '11\x0099\0'),
+			req('RELEASE', '12\0'),
+			req('RELEASE', '11\0'),
+		],
+	},
+	{
+		name: 'RELEASE of a domain that owns nodes and appears in perms',
+		steps: [
+			req('INTRODUCE', '13\x004093\x0015\0'),
+			write('$/owned/child', 'v'),
+			setPerms('$/owned', ['b13']),
+			write('$/shared', 'v'),
+			setPerms('$/shared', ['n0', 'r13']),
+			req('RELEASE', '13\0'),
+			read('$/owned'),
+			read('$/owned/child'),
+			getPerms('$/owned'),
+			getPerms('$/shared'),
+			req('INTRODUCE', '13\x004093\x0015\0'),
+			getPerms('$/shared'),
+			req('RELEASE', '13\0'),
+		],
+	},
+	{
 		name: 'CONTROL: check and print answer OK; unknown or empty command EINVAL',
 		steps: [
 			req('CONTROL', 'check\0'),

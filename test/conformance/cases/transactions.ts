@@ -124,6 +124,52 @@ const cases: Case[] = [
 	),
 	conflictCase('no conflict: nothing touched in the transaction', [], [write('$/a', 'x'), rm('$/d')]),
 	conflictCase('conflict: DIRECTORY_PART counts as reading the node', [dirPart('$/d', 0)], [mkdir('$/d/c3')]),
+	conflictCase('conflict: the transaction read a node removed meanwhile', [read('$/a')], [rm('$/a')]),
+	conflictCase(
+		'conflict: MKDIR of an existing node counts as reading it',
+		[mkdir('$/a')],
+		[write('$/a', 'x')],
+	),
+	conflictCase(
+		'no conflict: the transaction read a missing node, an unrelated one was created',
+		[read('$/new')],
+		[write('$/b/new', 'x')],
+	),
+	conflictCase(
+		'no conflict: the transaction failed to read below a missing node',
+		[read('$/x/y')],
+		[write('$/b', 'x')],
+	),
+	{
+		name: 'transactions on two connections writing different existing nodes both commit',
+		conns: 2,
+		steps: [
+			write('$/a', '0'),
+			write('$/b', '0'),
+			txStart(),
+			txStart({ c: 1 }),
+			write('$/a', '1', { tx: 'T1' }),
+			write('$/b', '2', { c: 1, tx: 'T2' }),
+			txEnd(true, 'T2', 1),
+			txEnd(true, 'T1'),
+			read('$/a'),
+			read('$/b'),
+		],
+	},
+	{
+		name: 'DIRECTORY_PART generation counts inside a transaction and after its commit',
+		steps: [
+			mkdir('$/g/a'),
+			dirPart('$/g', 0),
+			txStart(),
+			dirPart('$/g', 0, { tx: 'T1' }),
+			mkdir('$/g/b', { tx: 'T1' }),
+			dirPart('$/g', 0, { tx: 'T1' }),
+			dirPart('$/g', 0),
+			txEnd(true, 'T1'),
+			dirPart('$/g', 0),
+		],
+	},
 	{
 		name: 'two transactions write the same node: the first commit wins, the second gets EAGAIN',
 		steps: [

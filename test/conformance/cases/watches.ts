@@ -59,6 +59,18 @@ const cases: Case[] = [
 		],
 	},
 	{
+		name: 'RM with watches above, on and below the removed path: the order of the events',
+		steps: [
+			write('$/r/a/b', 'v'),
+			write('$/r/c', 'v'),
+			watch('$', 'above'),
+			watch('$/r/a/b', 'below'),
+			watch('$/r', 'on'),
+			watch('$/r/c', 'sibling'),
+			rm('$/r'),
+		],
+	},
+	{
 		name: 'RM of a missing node fires nothing',
 		steps: [mkdir('$'), watch('$', 'tok'), rm('$/none')],
 	},
@@ -255,6 +267,74 @@ const cases: Case[] = [
 				1: (b) => [line.ok('WATCH', { id: 2 }), line.event(`${b}/d`, 'ok')],
 			},
 		},
+	},
+	{
+		name: 'an event too long for a message is not sent; a watch payload of 4096 bytes is fine',
+		steps: [
+			req('WATCH', (base) => `${base}/w\0${'t'.repeat(4096 - base.length - 4)}\0`),
+			write('$/w', 'v'),
+			write('$/w/x', 'v'),
+			req('UNWATCH', (base) => `${base}/w\0${'t'.repeat(4096 - base.length - 4)}\0`),
+		],
+	},
+	{
+		name: 'the committing connection gets its own transaction’s events, before the reply',
+		steps: [
+			mkdir('$'),
+			watch('$', 'self'),
+			txStart(),
+			write('$/a', '1', { tx: 'T1' }),
+			write('$/b', '2', { tx: 'T1' }),
+			write('$/a', '3', { tx: 'T1' }),
+			txEnd(true, 'T1'),
+		],
+	},
+	{
+		name: 'a transaction removing a subtree: events at commit, for watches on it, above and below',
+		conns: 2,
+		steps: [
+			write('$/r/a/b', 'v'),
+			write('$/r/c', 'v'),
+			watch('$', 'above', { c: 1 }),
+			watch('$/r/a/b', 'below', { c: 1 }),
+			watch('$/r', 'on', { c: 1 }),
+			txStart(),
+			rm('$/r', { tx: 'T1' }),
+			read('$/r'),
+			txEnd(true, 'T1'),
+		],
+	},
+	{
+		name: 'SET_PERMS in a transaction fires at commit',
+		conns: 2,
+		steps: [
+			mkdir('$/p'),
+			watch('$/p', 'tok', { c: 1 }),
+			txStart(),
+			setPerms('$/p', ['r0'], { tx: 'T1' }),
+			txEnd(true, 'T1'),
+		],
+	},
+	{
+		name: 'the same token on two connections: each gets its own events',
+		conns: 2,
+		steps: [
+			watch('$/a', 'same'),
+			watch('$/a', 'same', { c: 1 }),
+			write('$/a/x', 'v'),
+			unwatch('$/a', 'same', { c: 1 }),
+			write('$/a/y', 'v'),
+		],
+	},
+	{
+		name: 'removing a node with many children fires once at a watch above it',
+		steps: [
+			watch('$', 'tok'),
+			req('WRITE', '$/m/a\0'),
+			req('WRITE', '$/m/b\0'),
+			req('WRITE', '$/m/c/d\0'),
+			rm('$/m'),
+		],
 	},
 	{
 		name: 'removal of a watched node created in the same step sequence: events by order of operations',
