@@ -11,7 +11,20 @@ export interface TransportEvents {
 	drain(): void;
 	/** The transport is gone; `reason` says why in words for the log. */
 	close(reason: string): void;
+	/**
+	 * The peer asked to start over on the same transport (ring reconnection): forget the partly
+	 * received request, replies not yet written, watches and transactions of this connection. The
+	 * transport has discarded its own queued output; `data` resumes with a fresh stream.
+	 */
+	reset(): void;
 }
+
+/**
+ * Why the engine ends a connection, when the peer is to be told: a ring shows it in its error word.
+ * `protocol-violation`: the peer broke the wire protocol (a header announced a payload over the
+ * limit).
+ */
+export type CloseCause = 'protocol-violation';
 
 export interface Transport {
 	/** What kind of peer this is, for logs and for the migration stream. */
@@ -28,6 +41,6 @@ export interface Transport {
 	resume(): void;
 	/** Bytes accepted by `write` but not yet taken by the peer (live update carries them). */
 	pendingOutput(): Buffer;
-	/** Close; `reason` goes to the log. No further events after this returns. */
-	close(reason: string): void;
+	/** Close; `reason` goes to the log, `cause` to the peer if it can be told. No further events after this returns. */
+	close(reason: string, cause?: CloseCause): void;
 }
