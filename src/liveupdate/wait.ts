@@ -21,14 +21,15 @@ export type TakeoverOutcome = 'taken-over' | 'exited' | 'timed-out';
 
 /**
  * Wait, blocking this process entirely, until the successor takes over: it removes the state file
- * once it serves. Blocking matters: while the successor starts, this process must not accept a
- * connection on the listening socket they share, nor read from any client.
+ * it read (one of `stateFiles`) once it serves. Blocking matters: while the successor starts, this
+ * process must not accept a connection on the listening socket they share, nor read from any client.
  */
-export function waitForTakeover(stateFile: string, successorPid: number, timeoutMs: number): TakeoverOutcome {
+export function waitForTakeover(stateFiles: readonly string[], successorPid: number, timeoutMs: number): TakeoverOutcome {
 	const deadline = Date.now() + timeoutMs;
+	const anyGone = () => stateFiles.some((f) => !existsSync(f));
 	for (;;) {
-		if (!existsSync(stateFile)) return 'taken-over';
-		if (exited(successorPid)) return existsSync(stateFile) ? 'exited' : 'taken-over';
+		if (anyGone()) return 'taken-over';
+		if (exited(successorPid)) return anyGone() ? 'taken-over' : 'exited';
 		if (Date.now() > deadline) return 'timed-out';
 		sleepSync(2);
 	}

@@ -240,9 +240,31 @@ export class Connection implements Session {
 		this.processInput();
 	}
 
+	/** Whether all output is either written or in `pendingOutput` (live update waits for it). */
+	get settled(): boolean {
+		return this.out.length === 0 && this.transport.settled();
+	}
+
+	/** Live update: an open transaction carried over, under its id. */
+	adoptTransaction(tx: Transaction): void {
+		this.transactions.set(tx.id, tx);
+		if (tx.id > this.lastTxId) this.lastTxId = tx.id;
+	}
+
+	/** Live update: the input and output a predecessor had not dealt with, processed and sent first. */
+	restorePending(input: Buffer, output: Buffer): void {
+		if (input.length > 0) this.reader.push(Buffer.from(input));
+		if (output.length > 0) {
+			this.out.push(Buffer.from(output));
+			this.outBytes += output.length;
+			this.host.scheduleFlush(this);
+		}
+	}
+
 	/** Bytes received but not yet processed (a partly received request), for live update. */
 	unprocessedInput(): Buffer {
-		return this.reader.unconsumed();
+		const unread = this.transport.takeUnread();
+		return unread.length === 0 ? this.reader.unconsumed() : Buffer.concat([this.reader.unconsumed(), unread]);
 	}
 
 	/** Output not yet handed to the transport, then what the transport still holds. */

@@ -36,11 +36,21 @@ export interface Transport {
 	 * producing (stops reading requests) until `drain`. Bytes passed in are never dropped.
 	 */
 	write(chunk: Buffer): boolean;
+	/**
+	 * Bytes already received from the peer but held back because the transport is paused
+	 * (live update carries them with the connection's unprocessed input).
+	 */
+	takeUnread(): Buffer;
 	/** Stop delivering `data` (back-pressure towards the peer); `resume` restarts it. */
 	pause(): void;
 	resume(): void;
 	/** Bytes accepted by `write` but not yet taken by the peer (live update carries them). */
 	pendingOutput(): Buffer;
+	/**
+	 * Whether every byte accepted is either taken by the peer or in `pendingOutput`: no write is
+	 * half done somewhere this process cannot see. Live update waits for it.
+	 */
+	settled(): boolean;
 	/** Close; `reason` goes to the log, `cause` to the peer if it can be told. No further events after this returns. */
 	close(reason: string, cause?: CloseCause): void;
 }

@@ -121,6 +121,16 @@ export class RingTransport implements Transport {
 		this.service();
 	}
 
+	/** Requests still in the ring stay in the page, which a successor maps again. */
+	takeUnread(): Buffer {
+		return Buffer.alloc(0);
+	}
+
+	/** Bytes in the ring are in the page, which a successor maps again: nothing is half written. */
+	settled(): boolean {
+		return true;
+	}
+
 	pendingOutput(): Buffer {
 		return this.output.peekAll();
 	}
