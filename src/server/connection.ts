@@ -66,6 +66,8 @@ export class Connection implements Session {
 	/** Live update or shutdown holds all input. */
 	private held = false;
 	private isClosed = false;
+	/** Whether the transport is delivering input (it is paused whenever requests must wait). */
+	private reading = true;
 
 	constructor(host: ConnectionHost, id: number, transport: Transport, caller: Caller, paths: PathContext) {
 		this.host = host;
@@ -93,7 +95,7 @@ export class Connection implements Session {
 			drain: () => {
 				this.blocked = false;
 				this.flush();
-				if (!this.blocked) this.processInput();
+				this.processInput();
 			},
 			close: (reason) => this.closeNow(reason),
 			reset: () => this.reset(),
@@ -113,6 +115,7 @@ export class Connection implements Session {
 		this.afterReply = [];
 		this.blocked = false;
 		resetSession(this, this.host.services);
+		this.syncReading();
 	}
 
 	nextTransactionId(): number {
@@ -126,9 +129,26 @@ export class Connection implements Session {
 		this.afterReply.push([path, token]);
 	}
 
+	/** Whether another request may be handled now. */
+	private canProcess(): boolean {
+		return !this.isClosed && !this.blocked && !this.busy && !this.held && this.mayProcess();
+	}
+
+	/**
+	 * Pause the transport while requests must wait, so that a peer that sends without reading its
+	 * replies is held back by its own socket buffer (or ring), not by this process's memory.
+	 */
+	private syncReading(): void {
+		const want = this.canProcess();
+		if (want === this.reading || this.isClosed) return;
+		this.reading = want;
+		if (want) this.transport.resume();
+		else this.transport.pause();
+	}
+
 	/** Handle every whole request received, in order, until one must wait. */
 	processInput(): void {
-		while (!this.isClosed && !this.blocked && !this.busy && !this.held && this.mayProcess()) {
+		while (this.canProcess()) {
 			let frame: Frame | undefined;
 			try {
 				frame = this.reader.next();
@@ -138,9 +158,10 @@ export class Connection implements Session {
 				this.close(`protocol violation: ${e.message}`, 'protocol-violation');
 				return;
 			}
-			if (frame === undefined) return;
+			if (frame === undefined) break;
 			this.handle(frame);
 		}
+		this.syncReading();
 	}
 
 	/**
@@ -161,12 +182,10 @@ export class Connection implements Session {
 		const outcome = dispatch(this.host.services, this, frame);
 		if (outcome instanceof Promise) {
 			this.busy = true;
-			this.transport.pause();
 			outcome.then((o) => {
 				this.busy = false;
 				if (this.isClosed) return;
 				this.reply(o);
-				this.transport.resume();
 				this.processInput();
 			});
 			return;
@@ -220,23 +239,19 @@ export class Connection implements Session {
 		this.outBytes = 0;
 		this.pendingReplies = 0;
 		this.queuedEvents.clear();
-		if (!this.transport.write(batch)) {
-			this.blocked = true;
-			return;
-		}
+		if (!this.transport.write(batch)) this.blocked = true;
 		// Requests left waiting because this turn's output was large go on now.
-		if (this.reader.pendingLength > 0) this.processInput();
+		this.processInput();
 	}
 
 	/** Stop processing input (live update, shutdown); `release` restarts it. */
 	hold(): void {
 		this.held = true;
-		this.transport.pause();
+		this.syncReading();
 	}
 
 	release(): void {
 		this.held = false;
-		this.transport.resume();
 		this.processInput();
 	}
 

@@ -36,10 +36,15 @@ export type Perms = readonly PermEntry[];
 
 const LETTERS = ['n', 'r', 'w', 'b'] as const;
 
-/** Parse one perm string such as `b5`; undefined when it is not one. Domids are 0..65535. */
+/**
+ * Parse one perm string such as `b5`; undefined when it is not one. Domids are written in decimal,
+ * 0..65535, without leading zeros: C xenstored would read `r010` as octal, so a form that two
+ * daemons could read differently is refused rather than guessed at.
+ */
 export function parsePerm(s: string, since = 0): PermEntry | undefined {
 	const access = LETTERS.indexOf(s[0] as (typeof LETTERS)[number]);
 	if (access < 0 || s.length < 2 || s.length > 6) return undefined;
+	if (s.length > 2 && s[1] === '0') return undefined;
 	let domid = 0;
 	for (let i = 1; i < s.length; i++) {
 		const d = s.charCodeAt(i) - 48;

@@ -378,6 +378,11 @@ export class Store {
 		if (tx) {
 			tx.remove(path, (p, n) => {
 				tx.addOwned(ownerOf(n.perms), -1);
+				// A node born and gone inside the transaction leaves nothing to tell (as in C).
+				if (tx.createdHere(p)) {
+					tx.events.delete(p);
+					return;
+				}
 				tx.queueEvent(p, {
 					exact: p !== path,
 					perms: n.perms,

@@ -222,7 +222,7 @@ export class Transaction {
 	/**
 	 * Remove a subtree from this transaction's view. Every node in it counts as read, children
 	 * included, so that a concurrent change anywhere inside it is a conflict, as in C xenstored.
-	 * `visit` sees each removed node, children first, for events and accounting.
+	 * `visit` sees each removed node, parents first, for events and accounting.
 	 */
 	remove(path: string, visit: (path: string, node: TxNode) => void): void {
 		const order: Array<[string, TxNode]> = [];
@@ -232,12 +232,12 @@ export class Transaction {
 			const node = this.get(p);
 			if (node === undefined) continue;
 			order.push([p, node]);
-			for (const name of this.children(p)) stack.push(childPath(p, name));
+			// Reversed, so that children come off the stack in their list order.
+			for (const name of this.children(p).reverse()) stack.push(childPath(p, name));
 		}
-		for (let i = order.length - 1; i >= 0; i--) {
-			const [p, node] = order[i]!;
-			visit(p, node);
-		}
+		// Parents first: C xenstored reports a removal inside a transaction in the order it first
+		// touched the nodes, which is from the top of the subtree down.
+		for (const [p, node] of order) visit(p, node);
 		for (const p of [...this.nodes.keys()]) {
 			if (p.length > path.length && p.startsWith(path) && p.charCodeAt(path.length) === 47)
 				this.nodes.delete(p);
@@ -259,6 +259,12 @@ export class Transaction {
 		});
 		this.shadowed.add(path);
 		this.changes.push({ kind: 'remove', path });
+	}
+
+	/** Whether the node at `path` was created by this transaction (nothing committed was there). */
+	createdHere(path: string): boolean {
+		const seen = this.observations.get(path);
+		return this.nodes.get(path)?.fresh === true && seen !== undefined && seen.node === undefined;
 	}
 
 	/** Hold an event until commit; a recursive event for a path replaces an exact one. */

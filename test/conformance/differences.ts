@@ -17,6 +17,10 @@ export const DIFFERENCES = {
 	'special-path-syntax':
 		'4.17 accepts any bytes after @ in a watch path; current C applies the path rules (characters, //, trailing /)',
 	'special-path-perms': '4.17 refuses GET_PERMS on @introduceDomain and @releaseDomain; current C answers',
+	'perm-domid-syntax':
+		'4.17 reads the domid of a perm with strtol(base 0): octal, hex, signs, blanks and values past 65535 pass; tsxenstored takes decimal 0-65535 without leading zeros only',
+	'transaction-sibling-merge':
+		'4.17 fails a transaction with EAGAIN when another client added a different child to a parent it added a child to; tsxenstored commits both',
 	'domid-syntax':
 		'4.17 reads domids with atoi (garbage is 0); current C refuses what is not a decimal number up to 65535 with EINVAL',
 } as const;

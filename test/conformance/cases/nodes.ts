@@ -275,6 +275,15 @@ cases.push(
 			setPerms('$/p', ['n0', 'r 5']),
 			getPerms('$/p'),
 		],
+		differs: {
+			id: 'perm-domid-syntax',
+			ts: Object.fromEntries(
+				[1, 3, 5, 7, 9, 11].flatMap((step) => [
+					[step, [line.error('EINVAL', { id: step + 1 })]],
+					[step + 1, [line.reply('GET_PERMS', 'n0\0', { id: step + 2 })]],
+				]),
+			),
+		},
 	},
 	{
 		name: 'SET_PERMS with the same domain twice keeps both entries',

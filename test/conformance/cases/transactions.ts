@@ -4,7 +4,20 @@
  * errors, operations inside a transaction.
  */
 import type { Case } from '../differential.ts';
-import { dir, dirPart, getPerms, mkdir, read, req, rm, setPerms, txEnd, txStart, write } from './dsl.ts';
+import {
+	dir,
+	dirPart,
+	getPerms,
+	line,
+	mkdir,
+	read,
+	req,
+	rm,
+	setPerms,
+	txEnd,
+	txStart,
+	write,
+} from './dsl.ts';
 
 /** Set up `$/a` and `$/b`, start T1 on connection 0, run `inside`, let connection 1 run `outside`, commit. */
 function conflictCase(
@@ -105,7 +118,16 @@ const cases: Case[] = [
 		[mkdir('$/d/new')],
 		[write('$/d', 'x')],
 	),
-	conflictCase('conflict: both created children of the same parent', [mkdir('$/d/t')], [mkdir('$/d/o')]),
+	{
+		...conflictCase('both created different children of the same parent', [mkdir('$/d/t')], [mkdir('$/d/o')]),
+		differs: {
+			id: 'transaction-sibling-merge',
+			ts: {
+				6: [line.ok('TRANSACTION_END', { id: 6, tx: 'T1' })],
+				9: [line.reply('DIRECTORY', 'c0\0o\0t\0', { id: 9 })],
+			},
+		},
+	},
 	conflictCase(
 		'conflict: the transaction removed a node that then gained a child',
 		[rm('$/d')],
