@@ -67,6 +67,8 @@ export const ROWS: Row[] = [
 	// DOMID_ANY.
 	{ name: 'any-r', perms: ['n0', `r${ANY}`], access: all('R') },
 	{ name: 'any-b', perms: ['n0', `b${ANY}`], access: all('RW') },
+	// perm_for_conn matches DOMID_ANY in the owner entry too: every domain is the owner.
+	{ name: 'any-owns', perms: [`n${ANY}`], access: all('RWO') },
 	{ name: 'entry-n1-before-any', perms: ['n0', 'n1', `b${ANY}`], access: { 1: '', 2: 'RW', 3: '', 5: 'RW' } },
 	// Stale entries: written for the first domain 5, which has gone since.
 	{ name: 'stale-entry', perms: ['n0', 'b5'], beforeRelease: true, access: all('') },
