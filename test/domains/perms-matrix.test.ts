@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Emulation } from './emulation.ts';
+import { base, setUpMatrix } from './perms-setup.ts';
 import {
 	type Access,
 	CALLERS,
@@ -13,35 +14,10 @@ import {
 	EXPECT,
 	inherited,
 	permsFor,
-	REUSED,
 	ROWS,
 	type Row,
 } from './perms-table.ts';
 import { MessageType, type RawClient, type Reply, splitReply, strings, type WatchEvent } from './raw.ts';
-
-const AREAS = ['ops', 'tx', 'watch'] as const;
-const base = (area: string, caller: number, row: Row) => `/${area}/${caller}/${row.name}`;
-
-/** dom0 lays out one row's nodes for one caller: node (value v) with child kid, both with the row's perms. */
-async function build(emu: Emulation, rows: Row[]): Promise<void> {
-	const { dom0 } = emu;
-	for (const area of AREAS) {
-		for (const caller of CALLERS) {
-			await Promise.all(
-				rows.map(async (row) => {
-					const b = base(area, caller, row);
-					const perms = permsFor(row, caller);
-					const nodes =
-						area === 'watch' ? [`${b}/node`, `${b}/node/kid`, `${b}/gone`] : [`${b}/node`, `${b}/node/kid`];
-					for (const n of nodes)
-						assert.equal((await dom0.write(n, n.endsWith('kid') ? 'k' : 'v')).error, undefined);
-					for (const n of nodes) assert.equal((await dom0.setPerms(n, perms)).error, undefined);
-					if (area === 'watch') assert.equal((await dom0.write(`${b}/grant`, '')).error, undefined);
-				}),
-			);
-		}
-	}
-}
 
 /** What a reply shows in the comparison: the error name, or OK and the data that matters. */
 function shown(op: string, r: Reply): string {
@@ -133,18 +109,7 @@ describe('permission matrix, raw frames', () => {
 
 	before(async () => {
 		emu = await Emulation.start();
-		for (const d of CALLERS) await emu.introduce(d);
-		await emu.dom0.ok(MessageType.SET_TARGET, strings('3', '1'));
-		await build(
-			emu,
-			ROWS.filter((r) => r.beforeRelease),
-		);
-		await emu.release(REUSED);
-		await emu.introduce(REUSED);
-		await build(
-			emu,
-			ROWS.filter((r) => !r.beforeRelease),
-		);
+		await setUpMatrix(emu, ['ops', 'tx', 'watch']);
 		for (const d of CALLERS) conns.set(d, await emu.connect(d));
 	});
 	after(() => emu?.stop());
