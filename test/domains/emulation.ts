@@ -55,6 +55,13 @@ export class Emulation {
 		await this.dom0.ok(MessageType.RELEASE, strings(String(domid)));
 	}
 
+	/** Another privileged connection (dom0's tools), on the main socket. */
+	async connectDom0(): Promise<RawClient> {
+		const c = await RawClient.connect(this.daemon.socket);
+		this.clients.push(c);
+		return c;
+	}
+
 	/** A new connection acting as `domid` through its emulated ring socket. */
 	async connect(domid: number): Promise<RawClient> {
 		const c = await RawClient.connect(this.socketOf(domid));
