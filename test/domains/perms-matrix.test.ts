@@ -246,4 +246,56 @@ describe('permission matrix, raw frames', () => {
 			w.close();
 		});
 	}
+
+	it("watch events: the node's parent readable is enough, a grandparent is not", async () => {
+		const { dom0 } = emu;
+		const ev = (path: string): WatchEvent => ({ path, token: 't' });
+		for (const [path, perms] of [
+			['/wp/par/kid', ['n0']],
+			['/wp/par', ['n0', 'r1']],
+			['/wp/gp/mid/leaf', ['n0']],
+			['/wp/gp/mid', ['n0']],
+			['/wp/gp', ['n0', 'r1']],
+		] as const) {
+			assert.equal((await dom0.write(path, '')).error, undefined);
+			assert.equal((await dom0.setPerms(path, [...perms])).error, undefined);
+		}
+		const w = await emu.connect(1);
+		assert.equal(await w.watch('/wp', 't'), 'OK');
+		await w.events();
+		for (const p of ['/wp/par/kid', '/wp/gp/mid/leaf', '/wp/par/new'])
+			assert.equal((await dom0.write(p, 'x')).error, undefined);
+		assert.deepEqual(await w.events(), [ev('/wp/par/kid'), ev('/wp/par/new')]);
+		assert.equal(await dom0.outcome(MessageType.RM, strings('/wp/par/kid')), 'OK');
+		assert.equal(await dom0.outcome(MessageType.RM, strings('/wp/gp/mid')), 'OK');
+		assert.deepEqual(await w.events(), [ev('/wp/par/kid'), ev('/wp/gp/mid')]);
+		w.close();
+	});
+
+	it("a transaction's events reach watchers at commit, each only where it may read", async () => {
+		const { dom0 } = emu;
+		assert.equal((await dom0.write('/txw/node', '')).error, undefined);
+		assert.equal((await dom0.setPerms('/txw/node', ['n0', 'w1', 'r2'])).error, undefined);
+		const writer = await emu.connect(1);
+		const reader = await emu.connect(2);
+		const stranger = await emu.connect(5);
+		for (const c of [reader, stranger]) {
+			assert.equal(await c.watch('/txw', 't'), 'OK');
+			await c.events();
+		}
+		const aborted = await writer.startTransaction();
+		assert.equal((await writer.write('/txw/node', 'never', aborted)).error, undefined);
+		assert.equal(await writer.endTransaction(aborted, false), 'OK');
+		const tx = await writer.startTransaction();
+		assert.equal((await writer.write('/txw/node', 'a', tx)).error, undefined);
+		assert.equal((await writer.write('/txw/node/new', 'b', tx)).error, undefined);
+		assert.deepEqual(await reader.events(), [], 'nothing before the commit');
+		assert.equal(await writer.endTransaction(tx, true), 'OK');
+		assert.deepEqual(await reader.events(), [
+			{ path: '/txw/node', token: 't' },
+			{ path: '/txw/node/new', token: 't' },
+		]);
+		assert.deepEqual(await stranger.events(), []);
+		for (const c of [writer, reader, stranger]) c.close();
+	});
 });
