@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Quotas } from '../store/quota.ts';
 import { quotaName } from '../store/quota.ts';
+import { SUCCESSOR_MARKER } from '../liveupdate/target.ts';
 
 /**
  * The command line of C xenstored, with the same meanings, so that tsxenstored drops into its
@@ -191,6 +192,8 @@ tsxenstored's own:
   --emulate-domains       give each domain dom0 introduces a Unix socket standing for its ring,
                           $XENSTORED_RUNDIR/domain/<domid>/socket: a client connected there is that
                           domain (for testing guests without Xen)
+
+${SUCCESSOR_MARKER} (as successor, and as predecessor of any daemon).
 
 Environment: XENSTORED_RUNDIR (socket directory, default /var/run/xenstored),
 XENSTORED_PATH (socket path, overrides the directory), XENSTORED_ROOTDIR (state directory for live

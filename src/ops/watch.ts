@@ -2,6 +2,7 @@ import { XenstoreError } from '../protocol/errors.ts';
 import { Feature } from '../protocol/limits.ts';
 import { canonicalWatchPath } from '../store/path.ts';
 import { checkQuota } from '../store/quota.ts';
+import type { Store } from '../store/store.ts';
 import { reportedPath, type Watch } from '../store/watches.ts';
 import { atoi, splitStrings } from './args.ts';
 import { OK, type Operation, type Session } from './context.ts';
@@ -34,6 +35,21 @@ export const watch: Operation = (services, session, { payload }) => {
 		const domid = session.caller.domid;
 		checkQuota('watches', store.quota(domid, 'watches'), services.domains.usage(domid).watches + 1, domid);
 	}
+	const w = addWatch(store, session, path, token, depth, relative);
+	// The reply goes out first; the initial event follows it on the same connection.
+	session.eventAfterReply(reportedPath(w, path), token);
+	return OK;
+};
+
+/** Register a watch of a session (also used to restore watches after live update). */
+export function addWatch(
+	store: Store,
+	session: Session,
+	path: string,
+	token: string,
+	depth: number,
+	relative: boolean,
+): Watch {
 	const w: Watch = {
 		watcher: session,
 		path,
@@ -42,12 +58,10 @@ export const watch: Operation = (services, session, { payload }) => {
 		relativeTo: relative ? session.paths.home : undefined,
 		seq: store.watches.nextSeq(),
 	};
-	session.watches.set(key, w);
+	session.watches.set(watchKey(path, token), w);
 	store.watches.add(w);
-	// The reply goes out first; the initial event follows it on the same connection.
-	session.eventAfterReply(reportedPath(w, path), token);
-	return OK;
-};
+	return w;
+}
 
 /** UNWATCH `path\0token\0`: the pair must match a watch of this connection. */
 export const unwatch: Operation = ({ store }, session, { payload }) => {

@@ -11,7 +11,7 @@ import type { Watch } from '../store/watches.ts';
 import { dispatch, type Outcome } from './dispatch.ts';
 import type { Logger } from './log.ts';
 import type { Tracer } from './trace.ts';
-import type { Transport } from './transport.ts';
+import type { CloseCause, Transport } from './transport.ts';
 
 /** What a connection needs from the daemon that owns it. */
 export interface ConnectionHost {
@@ -50,7 +50,7 @@ export class Connection implements Session {
 	readonly watches = new Map<string, Watch>();
 	readonly transport: Transport;
 	private readonly host: ConnectionHost;
-	private readonly reader = new FrameReader();
+	private reader = new FrameReader();
 	private out: Buffer[] = [];
 	private outBytes = 0;
 	/** Events queued and not yet written: an identical one is not queued twice (as in C). */
@@ -96,7 +96,23 @@ export class Connection implements Session {
 				if (!this.blocked) this.processInput();
 			},
 			close: (reason) => this.closeNow(reason),
+			reset: () => this.reset(),
 		});
+	}
+
+	/** The peer started over on the same transport (ring reconnection): forget everything it had. */
+	private reset(): void {
+		this.host.log.info(
+			`${this.label}: peer reconnected; its watches, transactions and queued data are dropped`,
+		);
+		this.reader = new FrameReader();
+		this.out = [];
+		this.outBytes = 0;
+		this.pendingReplies = 0;
+		this.queuedEvents.clear();
+		this.afterReply = [];
+		this.blocked = false;
+		resetSession(this, this.host.services);
 	}
 
 	nextTransactionId(): number {
@@ -119,7 +135,7 @@ export class Connection implements Session {
 			} catch (e) {
 				if (!(e instanceof PayloadTooLongError)) throw e;
 				this.host.log.warn(`${this.label}: ${e.message}; closing it`);
-				this.close(`protocol violation: ${e.message}`);
+				this.close(`protocol violation: ${e.message}`, 'protocol-violation');
 				return;
 			}
 			if (frame === undefined) return;
@@ -224,9 +240,31 @@ export class Connection implements Session {
 		this.processInput();
 	}
 
+	/** Whether all output is either written or in `pendingOutput` (live update waits for it). */
+	get settled(): boolean {
+		return this.out.length === 0 && this.transport.settled();
+	}
+
+	/** Live update: an open transaction carried over, under its id. */
+	adoptTransaction(tx: Transaction): void {
+		this.transactions.set(tx.id, tx);
+		if (tx.id > this.lastTxId) this.lastTxId = tx.id;
+	}
+
+	/** Live update: the input and output a predecessor had not dealt with, processed and sent first. */
+	restorePending(input: Buffer, output: Buffer): void {
+		if (input.length > 0) this.reader.push(Buffer.from(input));
+		if (output.length > 0) {
+			this.out.push(Buffer.from(output));
+			this.outBytes += output.length;
+			this.host.scheduleFlush(this);
+		}
+	}
+
 	/** Bytes received but not yet processed (a partly received request), for live update. */
 	unprocessedInput(): Buffer {
-		return this.reader.unconsumed();
+		const unread = this.transport.takeUnread();
+		return unread.length === 0 ? this.reader.unconsumed() : Buffer.concat([this.reader.unconsumed(), unread]);
 	}
 
 	/** Output not yet handed to the transport, then what the transport still holds. */
@@ -234,8 +272,8 @@ export class Connection implements Session {
 		return Buffer.concat([this.transport.pendingOutput(), ...this.out]);
 	}
 
-	close(reason: string): void {
-		this.transport.close(reason);
+	close(reason: string, cause?: CloseCause): void {
+		this.transport.close(reason, cause);
 		this.closeNow(reason);
 	}
 

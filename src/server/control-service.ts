@@ -53,7 +53,7 @@ export class ControlService implements ControlHost {
 		return { watches, transactions, outstanding: 0, memory: this.daemon.store.accounts.get(domid).bytes };
 	}
 
-	liveUpdate(_session: Session, _args: string[]): string {
-		return 'live update is not available in this build';
+	liveUpdate(session: Session, args: string[], reqId: number, txId: number): string | Promise<string> {
+		return this.daemon.liveUpdate.handle(session, args, reqId, txId);
 	}
 }

@@ -1,11 +1,13 @@
 import { chmodSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, Socket } from 'node:net';
 import type { Services } from '../ops/context.ts';
 import { Feature } from '../protocol/limits.ts';
 import { domainHome, type PathContext } from '../store/path.ts';
 import { type Caller, PRIVILEGED_CALLER } from '../store/perms.ts';
 import type { Quotas } from '../store/quota.ts';
 import { Store } from '../store/store.ts';
+import { LiveUpdateControl } from '../liveupdate/control.ts';
+import { LiveUpdater } from '../liveupdate/updater.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
 import { ControlService } from './control-service.ts';
 import { DomainService } from './domain-service.ts';
@@ -20,6 +22,10 @@ export interface DaemonOptions {
 	socketPath: string;
 	/** $XENSTORED_RUNDIR: emulated domains' sockets go below it. */
 	runDir: string;
+	/** $XENSTORED_ROOTDIR: where live update writes its state file. */
+	rootDir: string;
+	/** The command line this daemon was started with: its successor's, unless live update gives one. */
+	originalArgs: readonly string[];
 	/** Give each introduced domain a Unix socket that stands for its ring (no Xen needed). */
 	emulateDomains?: boolean;
 	quotas?: Partial<Quotas>;
@@ -27,6 +33,8 @@ export interface DaemonOptions {
 	traceFile?: string | undefined;
 	keepOrphans: boolean;
 	log: Logger;
+	/** The store will be restored from a predecessor's state: start it without initial nodes. */
+	restoring?: boolean;
 }
 
 /**
@@ -41,7 +49,10 @@ export class Daemon implements ConnectionHost {
 	readonly options: DaemonOptions;
 	readonly connections = new Map<number, Connection>();
 	readonly domainService: DomainService;
+	readonly liveUpdate: LiveUpdateControl;
 	private server: Server | undefined;
+	/** Live update holds every connection, and any accepted meanwhile, until it ends. */
+	private holding = false;
 	private nextConnId = 1;
 	private dirty = new Set<Connection>();
 	private spare = new Set<Connection>();
@@ -58,6 +69,9 @@ export class Daemon implements ConnectionHost {
 		});
 		if (options.softMemoryQuota !== undefined) this.store.softQuotas.memory = options.softMemoryQuota;
 		this.domainService = new DomainService(this);
+		this.liveUpdate = new LiveUpdateControl(
+			new LiveUpdater(this, { rootDir: options.rootDir, runDir: options.runDir, originalArgs: options.originalArgs }),
+		);
 		this.services = {
 			store: this.store,
 			features: SERVER_FEATURES,
@@ -101,8 +115,58 @@ export class Daemon implements ConnectionHost {
 		const conn = new Connection(this, this.nextConnId++, new SocketTransport(socket), caller, paths);
 		this.connections.set(conn.id, conn);
 		conn.start();
+		if (this.holding) conn.hold();
 		this.log.debug(`${conn.label}: connected`);
 		return conn;
+	}
+
+	/** The listening socket's file descriptor (live update passes it on). */
+	get listenerFd(): number {
+		return (this.server as unknown as { _handle?: { fd?: number } } | undefined)?._handle?.fd ?? -1;
+	}
+
+	/** Serve a listening socket inherited from a predecessor. */
+	adoptListener(fd: number): Promise<void> {
+		const server = createServer((socket) => this.accept(socket));
+		this.server = server;
+		return new Promise((resolve, reject) => {
+			server.once('error', reject);
+			server.listen({ fd }, () => {
+				server.off('error', reject);
+				server.on('error', (e) => this.log.error(`listening socket (fd ${fd}): ${e.message}`));
+				resolve();
+			});
+		});
+	}
+
+	/** Serve a client socket inherited from a predecessor. */
+	adoptSocket(fd: number, caller: Caller, paths: PathContext): Connection {
+		return this.addConnection(new Socket({ fd, readable: true, writable: true }), caller, paths);
+	}
+
+	/** Stop handling requests on every connection (live update). */
+	holdAll(): void {
+		this.holding = true;
+		for (const c of this.connections.values()) c.hold();
+	}
+
+	releaseAll(): void {
+		this.holding = false;
+		for (const c of this.connections.values()) c.release();
+	}
+
+	/**
+	 * Write out everything queued and wait until no write is half done anywhere, for at most `ms`.
+	 * Returns the connections whose peers did not take their output in that time.
+	 */
+	async settle(ms: number): Promise<Connection[]> {
+		const deadline = Date.now() + ms;
+		for (;;) {
+			for (const c of this.connections.values()) c.flush();
+			const busy = [...this.connections.values()].filter((c) => !c.settled);
+			if (busy.length === 0 || Date.now() > deadline) return busy;
+			await new Promise((r) => setTimeout(r, 2));
+		}
 	}
 
 	scheduleFlush(conn: Connection): void {
@@ -122,6 +186,7 @@ export class Daemon implements ConnectionHost {
 
 	closed(conn: Connection, reason: string): void {
 		this.connections.delete(conn.id);
+		this.liveUpdate.connectionClosed(conn);
 		this.dirty.delete(conn);
 		this.log.debug(`${conn.label}: closed: ${reason}`);
 	}

@@ -1,5 +1,5 @@
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { DomainHost } from '../ops/context.ts';
 import { domainHome, INTRODUCE_DOMAIN, RELEASE_DOMAIN } from '../store/path.ts';
@@ -54,6 +54,27 @@ export class DomainService implements DomainHost {
 		this.sockets.set(domid, server);
 	}
 
+	/** Live update: serve an emulated domain's listening socket passed by the predecessor. */
+	adoptListener(domid: number, fd: number): void {
+		const server = createServer((socket) => this.accept(domid, socket));
+		server.on('error', (e) => this.daemon.log.error(`domain ${domid}: socket (fd ${fd}): ${e.message}`));
+		server.listen({ fd });
+		this.sockets.set(domid, server);
+	}
+
+	/** Live update: an emulated domain's client connection passed by the predecessor. */
+	adoptConnection(domid: number, fd: number): Connection {
+		return this.accept(domid, new Socket({ fd, readable: true, writable: true }));
+	}
+
+	/** With emulation on, give every introduced guest without one its socket (after a restore). */
+	openMissingSockets(): void {
+		if (!this.daemon.options.emulateDomains) return;
+		for (const domain of this.daemon.store.domains.all()) {
+			if (domain.domid !== 0 && domain.introduced && !this.sockets.has(domain.domid)) this.openSocket(domain.domid);
+		}
+	}
+
 	/** A connection on an emulated domain's socket: that domain, unprivileged. */
 	accept(domid: number, socket: Socket): Connection {
 		const { store } = this.daemon;
@@ -104,6 +125,14 @@ export class DomainService implements DomainHost {
 		return [...this.daemon.connections.values()].filter(
 			(c) => c.caller.domid === domid && !c.caller.privileged,
 		);
+	}
+
+	/** Each emulated domain's listening socket descriptor (live update passes them on). */
+	*listenerFds(): Generator<[number, number]> {
+		for (const [domid, server] of this.sockets) {
+			const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+			if (fd !== undefined && fd >= 0) yield [domid, fd];
+		}
 	}
 
 	/** Close every emulated domain socket (daemon shutdown). */

@@ -35,6 +35,19 @@ export interface StoreOptions {
 	features?: number;
 	/** Where soft-quota warnings go. */
 	warn?: (message: string) => void;
+	/** Start with only the root, for a store about to be restored from a migration stream. */
+	bare?: boolean;
+}
+
+/** A node an open transaction touched, as a migration stream carries it. */
+export interface RestoredTxNode {
+	path: string;
+	/** Removed by the transaction. */
+	deleted: boolean;
+	/** Written by the transaction (else only read). */
+	written: boolean;
+	value: Buffer;
+	perms: Perms;
 }
 
 /** A node as an operation sees it, committed or inside a transaction. */
@@ -81,8 +94,30 @@ export class Store {
 		this.tree = new Tree();
 		this.accounts.added('/', this.tree.root);
 		for (const [name, node] of this.tree.special) this.accounts.added(name, node);
+		if (options.bare) return;
 		const tool = this.attach('/tool', this.tree.root, EMPTY_VALUE, DEFAULT_PERMS);
 		this.attach('/tool/xenstored', tool, EMPTY_VALUE, DEFAULT_PERMS);
+	}
+
+	/**
+	 * Live update: set a committed node as a migration stream gives it. Parents come first in a
+	 * stream, so the parent exists; a special `@` node only takes the perms.
+	 */
+	restoreNode(path: string, value: Buffer, perms: Perms): void {
+		const special = this.tree.special.get(path);
+		if (special !== undefined) {
+			this.setNodePerms(path, special, perms);
+			return;
+		}
+		const existing = this.tree.lookup(path);
+		if (existing !== undefined) {
+			this.setValue(path, existing, value);
+			this.setNodePerms(path, existing, perms);
+			return;
+		}
+		const parent = this.tree.lookup(parentPath(path));
+		if (parent === undefined) throw new XenstoreError('ENOENT', `parent of ${path} is not known`);
+		this.attach(path, parent, value, perms);
 	}
 
 	/** The quota `name` that applies to `domid`. */
@@ -466,6 +501,38 @@ export class Store {
 	}
 
 	// ---- transactions --------------------------------------------------------------------------
+
+	/**
+	 * Live update: rebuild an open transaction from what a stream says it touched (parents first).
+	 * What it read or wrote is observed afresh in the restored tree; it then makes its own changes
+	 * again. `listed` are nodes whose child list it read; `doomed`, that it already conflicted.
+	 */
+	restoreTransaction(id: number, caller: Caller, nodes: readonly RestoredTxNode[], listed: readonly string[], doomed: boolean): Transaction {
+		const tx = this.startTransaction(id, caller);
+		for (const n of nodes) {
+			const parentPerms = this.view(tx, parentPath(n.path))?.perms;
+			const view = tx.get(n.path);
+			if (n.deleted) {
+				if (view === undefined) continue;
+				tx.remove(n.path, (p, node) => {
+					tx.queueEvent(p, { exact: p !== n.path, perms: node.perms, parentPerms: undefined, oldPerms: undefined });
+				});
+				continue;
+			}
+			if (!n.written) continue;
+			if (view === undefined) {
+				tx.create(n.path, n.value, n.perms, this.tree.nextGen());
+				tx.addOwned(ownerOf(n.perms), 1);
+			} else {
+				tx.setValue(n.path, view, n.value, this.tree.nextGen());
+				tx.setPerms(n.path, view, n.perms, this.tree.nextGen());
+			}
+			tx.queueEvent(n.path, { exact: false, perms: n.perms, parentPerms, oldPerms: undefined });
+		}
+		for (const path of listed) tx.children(path);
+		if (doomed) tx.doom();
+		return tx;
+	}
 
 	startTransaction(id: number, caller: Caller): Transaction {
 		const limit = caller.privileged ? 0 : this.quota(caller.domid, 'transaction-nodes');

@@ -148,6 +148,26 @@ export class Transaction {
 		return node ? view : undefined;
 	}
 
+	/** The node at `path` as this transaction sees it, recording nothing (live update). */
+	peek(path: string): TxNode | undefined {
+		const own = this.nodes.get(path);
+		if (own !== undefined) return own.exists ? own : undefined;
+		if (this.isShadowed(path)) return undefined;
+		const node = this.tree.lookup(path);
+		return node === undefined
+			? undefined
+			: {
+					exists: true,
+					value: node.value,
+					perms: node.perms,
+					generation: node.generation,
+					fresh: false,
+					added: undefined,
+					removed: undefined,
+					childDelta: 0,
+				};
+	}
+
 	/** Child names of an existing node as this transaction sees them, recording the listing. */
 	children(path: string): string[] {
 		const node = this.get(path);
@@ -267,8 +287,16 @@ export class Transaction {
 		else if (!event.exact) queued.exact = false;
 	}
 
+	private doomed = false;
+
+	/** Mark the transaction as conflicting already (carried over a live update in that state). */
+	doom(): void {
+		this.doomed = true;
+	}
+
 	/** Whether everything this transaction observed is still as it was. */
 	validate(): boolean {
+		if (this.doomed) return false;
 		for (const [path, seen] of this.observations) {
 			const node = this.tree.lookup(path);
 			if (node !== seen.node) return false;
