@@ -6,6 +6,7 @@ import type { Store } from '../store/store.ts';
 import { reportedPath, type Watch } from '../store/watches.ts';
 import { atoi, splitStrings } from './args.ts';
 import { OK, type Operation, type Session } from './context.ts';
+import { featuresOf } from './feature.ts';
 
 export function watchKey(path: string, token: string): string {
 	return `${path}\0${token}`;
@@ -13,13 +14,14 @@ export function watchKey(path: string, token: string): string {
 
 /**
  * WATCH `path\0token\0[depth\0]`: watch a path and everything below it (up to `depth` levels
- * when given: feature WATCHDEPTH). The watcher hears once at once, for the path itself.
+ * when given: feature WATCHDEPTH, if the caller's domain has it). The watcher hears once at once,
+ * for the path itself.
  */
 export const watch: Operation = (services, session, { payload }) => {
 	const args = splitStrings(payload);
 	const { store } = services;
 	let depth = -1;
-	if (args.length === 3 && (services.features & Feature.WATCHDEPTH) !== 0) {
+	if (args.length === 3 && (featuresOf(services, session.caller) & Feature.WATCHDEPTH) !== 0) {
 		depth = atoi(args[2]!);
 		if (depth < 0) throw new XenstoreError('EINVAL', `invalid watch depth "${args[2]}"`);
 	} else if (args.length !== 2) {

@@ -97,14 +97,13 @@ function matches(caller: Caller, domid: number): boolean {
 /**
  * The access a caller has to a node with these perms (perm_for_conn of C xenstored): everything
  * for privileged callers and owners, else the first live entry naming the caller or its target,
- * else the owner entry's letter.
+ * else the owner entry's letter. The owner entry matches like the others: a node owned by
+ * DOMID_ANY is every domain's own.
  */
 export function accessFor(caller: Caller, perms: Perms, isStale: StaleCheck = neverStale): AccessBits {
 	if (caller.privileged) return Access.BOTH;
 	const owner = perms[0]!;
-	if (owner.domid === caller.domid || (caller.target !== undefined && owner.domid === caller.target)) {
-		return Access.BOTH;
-	}
+	if (matches(caller, owner.domid)) return Access.BOTH;
 	for (let i = 1; i < perms.length; i++) {
 		const p = perms[i]!;
 		if (!isStale(p) && matches(caller, p.domid)) return p.access;
@@ -113,9 +112,7 @@ export function accessFor(caller: Caller, perms: Perms, isStale: StaleCheck = ne
 }
 
 export function isOwner(caller: Caller, perms: Perms): boolean {
-	if (caller.privileged) return true;
-	const owner = perms[0]!.domid;
-	return owner === caller.domid || (caller.target !== undefined && owner === caller.target);
+	return caller.privileged || matches(caller, perms[0]!.domid);
 }
 
 export function canRead(caller: Caller, perms: Perms, isStale?: StaleCheck): boolean {

@@ -246,8 +246,7 @@ export class Store {
 	write(caller: Caller, tx: Transaction | undefined, path: string, value: Buffer): void {
 		const node = this.writable(caller, tx, path);
 		if (node !== undefined) {
-			const childBytes = tx ? 0 : (node as Node).childBytes;
-			this.checkNodeSize(caller, value.length, node.perms.length, childBytes);
+			this.checkNodeSize(caller, value.length, node.perms.length, this.childBytesOf(tx, path, node));
 			this.checkMemory(caller, value.length - node.value.length);
 			if (tx) tx.setValue(path, node as TxNode, value, this.tree.nextGen());
 			else this.setValue(path, node as Node, value);
@@ -271,6 +270,11 @@ export class Store {
 			if (e instanceof XenstoreError && e.code === 'ENOENT') return undefined;
 			throw e;
 		}
+	}
+
+	/** Bytes of a node's child list, committed or as the transaction sees it. */
+	private childBytesOf(tx: Transaction | undefined, path: string, node: NodeView): number {
+		return tx ? tx.childBytes(path, node as TxNode) : (node as Node).childBytes;
 	}
 
 	private checkNodeSize(caller: Caller, valueLength: number, permCount: number, childBytes: number): void {
@@ -307,7 +311,16 @@ export class Store {
 		if (!caller.privileged) {
 			const wanted = this.ownedBy(caller.domid) + (tx?.ownedDelta.get(caller.domid) ?? 0) + missing.length;
 			checkQuota('nodes', this.quota(caller.domid, 'nodes'), wanted, caller.domid);
-			this.checkNodeSize(caller, value.length, perms.length + 1, 0);
+			// Every node written is checked, as C xenstored writes them: the new node with the value
+			// (its perms a copy of the parent's, as many entries), each missing parent holding one
+			// child name, and the existing ancestor, whose child list grows by one name.
+			this.checkNodeSize(caller, value.length, perms.length, 0);
+			for (let i = 1; i < missing.length; i++) {
+				this.checkNodeSize(caller, 0, perms.length, baseName(missing[i - 1]!).length + 1);
+			}
+			const top = missing[missing.length - 1]!;
+			const grown = this.childBytesOf(tx, parentPath(top), parent) + baseName(top).length + 1;
+			this.checkNodeSize(caller, parent.value.length, parent.perms.length, grown);
 			this.checkMemory(caller, value.length + missing.length * (nodeSize(0, perms.length, 0) + path.length));
 		}
 		for (let i = missing.length - 1; i >= 0; i--) {

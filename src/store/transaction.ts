@@ -32,6 +32,8 @@ export interface TxNode {
 	added: Set<string> | undefined;
 	/** Children removed here. */
 	removed: Set<string> | undefined;
+	/** Bytes the child list gained (or lost) here: names added minus names removed, NULs included. */
+	childDelta: number;
 }
 
 /** The changes a transaction makes, in order, replayed onto the committed tree at commit. */
@@ -130,6 +132,7 @@ export class Transaction {
 					fresh: false,
 					added: undefined,
 					removed: undefined,
+					childDelta: 0,
 				}
 			: {
 					exists: false,
@@ -139,6 +142,7 @@ export class Transaction {
 					fresh: false,
 					added: undefined,
 					removed: undefined,
+					childDelta: 0,
 				};
 		this.nodes.set(path, view);
 		return node ? view : undefined;
@@ -160,6 +164,7 @@ export class Transaction {
 					fresh: false,
 					added: undefined,
 					removed: undefined,
+					childDelta: 0,
 				};
 	}
 
@@ -186,6 +191,16 @@ export class Transaction {
 		return names;
 	}
 
+	/**
+	 * Bytes of a node's child list as this transaction sees it, for the node-size quota. Unlike
+	 * `children` it records no listing: a quota check must not make the transaction conflict with
+	 * every later change of the list.
+	 */
+	childBytes(path: string, node: TxNode): number {
+		const committed = node.fresh ? 0 : (this.tree.lookup(path)?.childBytes ?? 0);
+		return committed + node.childDelta;
+	}
+
 	/** Record a new node; its parent must exist in this transaction's view. */
 	create(path: string, value: Buffer, perms: Perms, gen: number): void {
 		const parent = this.get(parentPath(path))!;
@@ -194,6 +209,7 @@ export class Transaction {
 			parent.added ??= new Set();
 			parent.added.add(name);
 		}
+		parent.childDelta += name.length + 1;
 		parent.generation = gen;
 		this.nodes.set(path, {
 			exists: true,
@@ -203,6 +219,7 @@ export class Transaction {
 			fresh: true,
 			added: undefined,
 			removed: undefined,
+			childDelta: 0,
 		});
 		this.changes.push({ kind: 'create', path, value, perms });
 	}
@@ -248,6 +265,7 @@ export class Transaction {
 			parent.removed ??= new Set();
 			parent.removed.add(name);
 		}
+		if (parent !== undefined) parent.childDelta -= name.length + 1;
 		this.nodes.set(path, {
 			exists: false,
 			value: EMPTY_VALUE,
@@ -256,6 +274,7 @@ export class Transaction {
 			fresh: false,
 			added: undefined,
 			removed: undefined,
+			childDelta: 0,
 		});
 		this.shadowed.add(path);
 		this.changes.push({ kind: 'remove', path });

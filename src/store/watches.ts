@@ -130,8 +130,8 @@ export class WatchIndex {
 		for (const w of this.byPath.get(withDomid) ?? []) matched.push([w, withDomid]);
 		matched.sort((a, b) => a[0].seq - b[0].seq);
 		for (const [w, path] of matched) {
-			if (w.watcher.caller.privileged || canRead(w.watcher.caller, perms))
-				w.watcher.deliverEvent(path, w.token);
+			// Stale entries count for nothing here either: a new domain reusing an id hears nothing.
+			if (canRead(w.watcher.caller, perms, this.isStale)) w.watcher.deliverEvent(path, w.token);
 		}
 	}
 
