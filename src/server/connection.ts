@@ -98,15 +98,16 @@ export class Connection implements Session {
 				this.processInput();
 			},
 			close: (reason) => this.closeNow(reason),
-			reset: () => this.reset(),
+			reset: () => this.restart('peer reconnected'),
 		});
 	}
 
-	/** The peer started over on the same transport (ring reconnection): forget everything it had. */
-	private reset(): void {
-		this.host.log.info(
-			`${this.label}: peer reconnected; its watches, transactions and queued data are dropped`,
-		);
+	/**
+	 * Start over on the same transport, forgetting everything the peer had: its guest reconnected
+	 * (ring), or dom0 introduced its domain again (as C xenstored resets the domain's connection).
+	 */
+	restart(reason: string): void {
+		this.host.log.info(`${this.label}: ${reason}; its watches, transactions and queued data are dropped`);
 		this.reader = new FrameReader();
 		this.out = [];
 		this.outBytes = 0;

@@ -26,7 +26,10 @@ export class DomainService implements DomainHost {
 		const domain = store.domains.ensure(domid);
 		domain.gfn = gfn;
 		domain.evtchn = evtchn;
-		if (domain.introduced) return;
+		if (domain.introduced) {
+			for (const conn of this.connectionsOf(domid)) conn.restart(`domain ${domid} introduced again`);
+			return;
+		}
 		domain.introduced = true;
 		domain.shutdown = false;
 		log.info(`domain ${domid} introduced (gfn ${gfn}, event channel ${evtchn})`);

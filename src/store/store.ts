@@ -88,7 +88,7 @@ export class Store {
 
 	constructor(options: StoreOptions = {}) {
 		this.quotas = { ...DEFAULT_QUOTAS, ...options.quotas };
-		this.domains = new DomainTable(options.features ?? 0);
+		this.domains = new DomainTable(options.features ?? 0, () => this.quotas);
 		this.warn = options.warn ?? (() => {});
 		this.watches = new WatchIndex(this.isStale);
 		this.tree = new Tree();
