@@ -5,6 +5,7 @@
  * what later records may refer to (connection ids, transactions, node paths), never with values.
  */
 import { ABS_PATH_MAX } from '../protocol/limits.ts';
+import { PathSet } from './path-set.ts';
 import { type Position, type ProblemCode, type ProblemHandler, StreamError } from './problems.ts';
 import type { MigrationRecord, NodeDataRecord } from './records.ts';
 
@@ -30,7 +31,7 @@ export class StreamValidator {
 	private readonly connections = new Set<number>();
 	private readonly transactions = new Set<string>();
 	private readonly watches = new Set<string>();
-	private readonly nodes = new Set<string>();
+	private readonly nodes = new PathSet();
 	private readonly transactionNodes = new Set<string>();
 	private readonly domains = new Set<number>();
 	/** The last committed node accepted, all of whose ancestors are known. */
@@ -130,10 +131,7 @@ export class StreamValidator {
 	private acceptCommitted(record: NodeDataRecord, at: Position): boolean {
 		const { path } = record;
 		if (!isNodePath(path)) return this.fail('bad-path', at, `${show(path)} is not a node path`);
-		// One hash operation per node: add, and learn from the size whether it was there.
-		const before = this.nodes.size;
-		this.nodes.add(path);
-		if (this.nodes.size === before) return this.fail('duplicate', at, `node ${show(path)} is given twice`);
+		if (!this.nodes.add(path)) return this.fail('duplicate', at, `node ${show(path)} is given twice`);
 		if (isSpecialNode(path)) return true;
 		if (path !== '/' && !this.parentKnown(path)) {
 			const parent = parentOf(path);
@@ -163,7 +161,7 @@ export class StreamValidator {
 			// `last` is the parent or lies below it; the parent is an ancestor of a known node, so known.
 			return true;
 		}
-		return this.nodes.has(parentOf(path));
+		return this.nodes.has(path, cut);
 	}
 
 	private acceptPending(record: NodeDataRecord, at: Position): boolean {
