@@ -47,17 +47,6 @@ export class PathSet {
 		return this.hi[slot] !== 0 || this.lo[slot] !== 0;
 	}
 
-	delete(s: string): void {
-		// Rare (a lenient read dropping a node it had added): rebuild without it.
-		this.hash(s, s.length);
-		const slot = this.find(this.a, this.b);
-		if (this.hi[slot] === 0 && this.lo[slot] === 0) return;
-		this.hi[slot] = 0;
-		this.lo[slot] = 0;
-		this.count--;
-		this.rehash(this.hi.length);
-	}
-
 	/** The slot holding (a, b), or the empty slot where it would go. */
 	private find(a: number, b: number): number {
 		const mask = this.hi.length - 1;
@@ -71,10 +60,7 @@ export class PathSet {
 	}
 
 	private grow(): void {
-		this.rehash(this.hi.length * 2);
-	}
-
-	private rehash(slots: number): void {
+		const slots = this.hi.length * 2;
 		const oldHi = this.hi;
 		const oldLo = this.lo;
 		this.hi = new Uint32Array(slots);

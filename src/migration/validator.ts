@@ -135,10 +135,8 @@ export class StreamValidator {
 		if (isSpecialNode(path)) return true;
 		if (path !== '/' && !this.parentKnown(path)) {
 			const parent = parentOf(path);
-			if (this.fail('unknown-parent', at, `node ${show(path)} comes before its parent ${show(parent)}`))
-				return true;
-			this.nodes.delete(path); // dropped after all
-			return false;
+			// Kept when the read goes on (the receiver may hold the parent), thrown when strict.
+			return this.fail('unknown-parent', at, `node ${show(path)} comes before its parent ${show(parent)}`);
 		}
 		this.lastNode = path; // kept orphans are not: their ancestors are not all known
 		return true;
@@ -147,7 +145,7 @@ export class StreamValidator {
 	/**
 	 * Whether a node's parent was seen. Streams list nodes depth first, so the parent is nearly
 	 * always the node before or one of its ancestors: those are compared by prefix. Only other
-	 * orders cost a set lookup of a sliced string, which V8 hashes slowly.
+	 * orders cost a lookup in the set.
 	 */
 	private parentKnown(path: string): boolean {
 		const cut = path.lastIndexOf('/');
