@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { SUCCESSOR_MARKER } from '../../src/liveupdate/target.ts';
 import { encodeFrame } from '../../src/protocol/frame.ts';
 import { MessageType } from '../../src/protocol/message-type.ts';
 import { RawConnection } from '../conformance/raw-connection.ts';
@@ -37,7 +38,7 @@ describe('live update: tsxenstored to tsxenstored', () => {
 	});
 	after(() => daemon.stop());
 
-	it('keeps the store, watches, open transactions and half-sent requests; the pid file follows', async () => {
+	it('keeps the store, watches, open transactions and half-sent requests; the pid file follows', async (t) => {
 		const env = daemon.clientEnv;
 		const xs = await client(daemon.socket);
 		await xs.write('/lu/a', 'one');
@@ -47,6 +48,7 @@ describe('live update: tsxenstored to tsxenstored', () => {
 			{ domid: 5, access: 'read' },
 		]);
 		const watcher = watchProcess(env, '/lu');
+		t.after(() => watcher.process.kill());
 		await watcher.waitFor('/lu');
 		const tx = await xs.transactionStart();
 		await tx.write('/lu/in-tx', 'pending');
@@ -72,7 +74,6 @@ describe('live update: tsxenstored to tsxenstored', () => {
 		await xs.write('/lu/after', 'x');
 		await watcher.waitFor('/lu/after');
 		assert.deepEqual([...(await xs.read('/lu/bin'))], [0, 1, 2, 255]);
-		watcher.process.kill();
 		half.close();
 		xs.close();
 	});
@@ -155,8 +156,11 @@ describe('live update: a successor that cannot take over', () => {
 		assert.equal((await events.next()).value?.path, '/fail');
 		const tx = await xs.transactionStart();
 		await tx.write('/fail/tx', 'yes');
-		// Answers --help like a daemon, then fails at once when started for real.
-		const dies = script('dies', 'for a in "$@"; do [ "$a" = --help ] && exit 0; done; exit 3');
+		// Answers --help as tsxenstored does, then fails at once when started for real.
+		const dies = script(
+			'dies',
+			`for a in "$@"; do [ "$a" = --help ] && echo '${SUCCESSOR_MARKER}' && exit 0; done; exit 3`,
+		);
 		const result = await liveUpdate(daemon.clientEnv, dies);
 		assert.notEqual(result.code, 0);
 		assert.match(result.output, /exited before taking over/);
@@ -164,6 +168,21 @@ describe('live update: a successor that cannot take over', () => {
 		assert.equal(await xs.readString('/fail/tx'), 'yes');
 		assert.equal((await events.next()).value?.path, '/fail/tx');
 		assert.equal(pidIn(dir), daemon.process.pid);
+		xs.close();
+	});
+
+	it('waits for transactions a foreign successor cannot carry, then refuses without -F', async () => {
+		const xs = await client(daemon.socket);
+		const tx = await xs.transactionStart();
+		await tx.write('/fail/open', 'tx');
+		const foreign = script('foreign', 'exit 0');
+		const started = Date.now();
+		const result = await liveUpdate(daemon.clientEnv, foreign, '-t', '1');
+		assert.ok(Date.now() - started >= 1000, 'it waited for the timeout');
+		assert.notEqual(result.code, 0);
+		assert.match(result.output, /Overlapping transactions/);
+		await tx.commit();
+		assert.equal(await xs.readString('/fail/open'), 'tx');
 		xs.close();
 	});
 });
