@@ -127,7 +127,8 @@ export class LiveUpdater implements Updater {
 			env: { ...process.env, XENSTORED_ROOTDIR: this.options.rootDir },
 		});
 		if (child.pid === undefined) return this.abandon(`New binary could not be started: ${plan.binary}`);
-		const written = kind === 'foreign' && this.legacyStateFile !== undefined ? [file, this.legacyStateFile] : [file];
+		const written =
+			kind === 'foreign' && this.legacyStateFile !== undefined ? [file, this.legacyStateFile] : [file];
 		const outcome = waitForTakeover(written, child.pid, TAKEOVER_MS);
 		if (outcome === 'taken-over') {
 			this.removeStateFiles();
