@@ -12,6 +12,7 @@ import { emptyState, type MigrationState, recordsFromState } from '../migration/
 import type { Connection } from '../server/connection.ts';
 import type { Daemon } from '../server/daemon.ts';
 import { SocketTransport } from '../server/socket-transport.ts';
+import { valueBytes } from '../store/node.ts';
 import { pathDepth } from '../store/path.ts';
 import type { Perms } from '../store/perms.ts';
 import { QUOTA_NAMES } from '../store/quota.ts';
@@ -139,9 +140,9 @@ export function captureState(
 	}
 
 	for (const [path, node] of store.tree.special)
-		state.nodes.push(nodeRecord(path, node.value, node.perms, daemon));
+		state.nodes.push(nodeRecord(path, valueBytes(node.value), node.perms, daemon));
 	walkPreOrder('/', store.tree.root, (path, node) => {
-		state.nodes.push(nodeRecord(path, node.value, node.perms, daemon));
+		state.nodes.push(nodeRecord(path, valueBytes(node.value), node.perms, daemon));
 	});
 	for (const domain of store.domains.all()) {
 		state.domains.push({
@@ -216,7 +217,7 @@ function captureTransaction(
 			const access = (written.has(path) ? NodeAccess.WRITTEN : 0) | read;
 			if (access === 0) continue;
 			state.transactionNodes.push(
-				nodeRecord(path, view.value, view.perms, daemon, { connId, txId: tx.id, access }),
+				nodeRecord(path, valueBytes(view.value), view.perms, daemon, { connId, txId: tx.id, access }),
 			);
 		} else if (seen?.node !== undefined) {
 			state.transactionNodes.push(

@@ -7,6 +7,7 @@ import { addRecord, emptyState, type MigrationState } from '../migration/state.t
 import { addWatch } from '../ops/watch.ts';
 import type { Connection } from '../server/connection.ts';
 import type { Daemon } from '../server/daemon.ts';
+import { valueFromBytes } from '../store/node.ts';
 import { canonicalWatchPath, domainHome } from '../store/path.ts';
 import { type PermEntry, type Perms, PRIVILEGED_CALLER } from '../store/perms.ts';
 import { quotaName } from '../store/quota.ts';
@@ -65,7 +66,7 @@ export async function restoreDaemon(daemon: Daemon, file: string): Promise<Resto
 			if (name !== undefined) domain.quotas[name] = q.value;
 		}
 	}
-	for (const n of state.nodes) store.restoreNode(n.path, n.value, toPerms(n.perms));
+	for (const n of state.nodes) store.restoreNode(n.path, valueFromBytes(n.value), toPerms(n.perms));
 	// oxenstored lists children in byte order whatever order it dumps them in; keep its order.
 	if (format === 'oxenstored-dump') store.tree.sortChildren();
 
@@ -115,7 +116,7 @@ export async function restoreDaemon(daemon: Daemon, file: string): Promise<Resto
 				path: n.path,
 				deleted: n.access === NodeAccess.DELETED,
 				written: (n.access & NodeAccess.WRITTEN) !== 0,
-				value: n.value,
+				value: valueFromBytes(n.value),
 				perms: toPerms(n.perms),
 			}));
 		const more = extras.transactions[`${t.connId}/${t.txId}`];

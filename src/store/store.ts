@@ -2,7 +2,7 @@ import { XenstoreError } from '../protocol/errors.ts';
 import { PAYLOAD_MAX } from '../protocol/limits.ts';
 import { Accounts, nodeBytes } from './accounting.ts';
 import { DomainTable } from './domains.ts';
-import { EMPTY_VALUE, Node } from './node.ts';
+import { EMPTY_VALUE, Node, type Value } from './node.ts';
 import { baseName, childPath, parentPath, pathDepth } from './path.ts';
 import {
 	Access,
@@ -46,13 +46,13 @@ export interface RestoredTxNode {
 	deleted: boolean;
 	/** Written by the transaction (else only read). */
 	written: boolean;
-	value: Buffer;
+	value: Value;
 	perms: Perms;
 }
 
 /** A node as an operation sees it, committed or inside a transaction. */
 interface NodeView {
-	value: Buffer;
+	value: Value;
 	perms: Perms;
 }
 
@@ -103,7 +103,7 @@ export class Store {
 	 * Live update: set a committed node as a migration stream gives it. Parents come first in a
 	 * stream, so the parent exists; a special `@` node only takes the perms.
 	 */
-	restoreNode(path: string, value: Buffer, perms: Perms): void {
+	restoreNode(path: string, value: Value, perms: Perms): void {
 		const special = this.tree.special.get(path);
 		if (special !== undefined) {
 			this.setNodePerms(path, special, perms);
@@ -174,7 +174,7 @@ export class Store {
 		return false;
 	}
 
-	read(caller: Caller, tx: Transaction | undefined, path: string): Buffer {
+	read(caller: Caller, tx: Transaction | undefined, path: string): Value {
 		return this.checked(caller, tx, path, Access.READ).value;
 	}
 
@@ -243,7 +243,7 @@ export class Store {
 
 	// ---- writing -------------------------------------------------------------------------------
 
-	write(caller: Caller, tx: Transaction | undefined, path: string, value: Buffer): void {
+	write(caller: Caller, tx: Transaction | undefined, path: string, value: Value): void {
 		const node = this.writable(caller, tx, path);
 		if (node !== undefined) {
 			this.checkNodeSize(caller, value.length, node.perms.length, this.childBytesOf(tx, path, node));
@@ -298,7 +298,7 @@ export class Store {
 	}
 
 	/** Create `path` with `value`, and any missing parents empty, each inheriting its parent's perms. */
-	private create(caller: Caller, tx: Transaction | undefined, path: string, value: Buffer): void {
+	private create(caller: Caller, tx: Transaction | undefined, path: string, value: Value): void {
 		const missing: string[] = [];
 		let parent: NodeView | undefined;
 		for (let p = path; ; ) {
@@ -337,7 +337,7 @@ export class Store {
 	}
 
 	/** Add a committed node under `parent`, with its accounting. */
-	private attach(path: string, parent: Node, value: Buffer, perms: Perms): Node {
+	private attach(path: string, parent: Node, value: Value, perms: Perms): Node {
 		const gen = this.tree.nextGen();
 		const node = new Node(value, perms, gen);
 		const name = baseName(path);
@@ -348,7 +348,7 @@ export class Store {
 		return node;
 	}
 
-	private setValue(path: string, node: Node, value: Buffer): void {
+	private setValue(path: string, node: Node, value: Value): void {
 		this.accounts.resized(node, value.length - node.value.length);
 		this.settleStale(path, node);
 		node.value = value;

@@ -1,5 +1,5 @@
 import { XenstoreError } from '../protocol/errors.ts';
-import { EMPTY_VALUE, type Node } from './node.ts';
+import { EMPTY_VALUE, type Node, type Value } from './node.ts';
 import { baseName, childPath, parentPath } from './path.ts';
 import type { Perms } from './perms.ts';
 import type { Tree } from './tree.ts';
@@ -22,7 +22,7 @@ export interface Observation {
 /** A node as the transaction sees it: its own writes, or a snapshot of what it read. */
 export interface TxNode {
 	exists: boolean;
-	value: Buffer;
+	value: Value;
 	perms: Perms;
 	/** Generation to report in DIRECTORY_PART. */
 	generation: number;
@@ -38,8 +38,8 @@ export interface TxNode {
 
 /** The changes a transaction makes, in order, replayed onto the committed tree at commit. */
 export type TxChange =
-	| { kind: 'create'; path: string; value: Buffer; perms: Perms }
-	| { kind: 'value'; path: string; value: Buffer }
+	| { kind: 'create'; path: string; value: Value; perms: Perms }
+	| { kind: 'value'; path: string; value: Value }
 	| { kind: 'perms'; path: string; perms: Perms }
 	| { kind: 'remove'; path: string };
 
@@ -202,7 +202,7 @@ export class Transaction {
 	}
 
 	/** Record a new node; its parent must exist in this transaction's view. */
-	create(path: string, value: Buffer, perms: Perms, gen: number): void {
+	create(path: string, value: Value, perms: Perms, gen: number): void {
 		const parent = this.get(parentPath(path))!;
 		const name = baseName(path);
 		if (parent.removed?.delete(name) !== true) {
@@ -224,7 +224,7 @@ export class Transaction {
 		this.changes.push({ kind: 'create', path, value, perms });
 	}
 
-	setValue(path: string, node: TxNode, value: Buffer, gen: number): void {
+	setValue(path: string, node: TxNode, value: Value, gen: number): void {
 		node.value = value;
 		node.generation = gen;
 		this.changes.push({ kind: 'value', path, value });
