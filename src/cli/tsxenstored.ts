@@ -104,6 +104,7 @@ export async function main(argv: string[]): Promise<void> {
 		softMemoryQuota: options.softMemoryQuota,
 		traceFile: options.traceFile,
 		keepOrphans: options.keepOrphans,
+		watchEventTimeout: options.watchEventTimeout,
 		log,
 	});
 	if (stateFile !== undefined) {
@@ -129,6 +130,7 @@ export async function main(argv: string[]): Promise<void> {
 			process.exit(1);
 		}
 	}
+	daemon.startWatchEventTimer();
 	if (options.pidFile !== undefined) writeFileSync(options.pidFile, `${process.pid}\n`);
 	if (options.outputPid && options.noFork) process.stdout.write(`${process.pid}\n`);
 	log.info(`serving ${where.socketPath} (pid ${process.pid})`);

@@ -68,6 +68,8 @@ export class Connection implements Session {
 	private isClosed = false;
 	/** Whether the transport is delivering input (it is paused whenever requests must wait). */
 	private reading = true;
+	/** When the oldest watch event still waiting for this peer was queued (0: none waits). */
+	private eventWaitingSince = 0;
 
 	constructor(host: ConnectionHost, id: number, transport: Transport, caller: Caller, paths: PathContext) {
 		this.host = host;
@@ -214,7 +216,13 @@ export class Connection implements Session {
 			if (this.queuedEvents.has(payload)) return;
 			this.queuedEvents.add(payload);
 		}
+		if (this.eventWaitingSince === 0) this.eventWaitingSince = Date.now();
 		this.enqueue(encodeFrame(MessageType.WATCH_EVENT, 0, 0, payload));
+	}
+
+	/** How long a watch event has waited for this peer to take it, in milliseconds (0: none waits). */
+	eventWaitMs(now: number): number {
+		return this.eventWaitingSince === 0 ? 0 : now - this.eventWaitingSince;
 	}
 
 	private enqueue(frame: Buffer): void {
@@ -241,6 +249,7 @@ export class Connection implements Session {
 		this.pendingReplies = 0;
 		this.queuedEvents.clear();
 		if (!this.transport.write(batch)) this.blocked = true;
+		else this.eventWaitingSince = 0;
 		// Requests left waiting because this turn's output was large go on now.
 		this.processInput();
 	}

@@ -15,6 +15,9 @@ import type { Logger } from './log.ts';
 import { SocketTransport } from './socket-transport.ts';
 import { Tracer } from './trace.ts';
 
+/** C xenstored's default for `-w watch-event`, in seconds. */
+const DEFAULT_WATCH_EVENT_TIMEOUT = 20;
+
 /** Features this daemon offers: error reporting on rings, watch depth, DOMID_ANY perm entries. */
 export const SERVER_FEATURES = Feature.ERROR | Feature.WATCHDEPTH | Feature.DOMID_ANY;
 
@@ -35,6 +38,11 @@ export interface DaemonOptions {
 	log: Logger;
 	/** The store will be restored from a predecessor's state: start it without initial nodes. */
 	restoring?: boolean;
+	/**
+	 * `-w watch-event=<seconds>`: a guest that leaves a watch event unread this long loses its
+	 * connection (C xenstored's default is 20 s). 0 disables the check.
+	 */
+	watchEventTimeout?: number;
 }
 
 /**
@@ -51,6 +59,7 @@ export class Daemon implements ConnectionHost {
 	readonly domainService: DomainService;
 	readonly liveUpdate: LiveUpdateControl;
 	private server: Server | undefined;
+	private timer: NodeJS.Timeout | undefined;
 	/** Live update holds every connection, and any accepted meanwhile, until it ends. */
 	private holding = false;
 	private nextConnId = 1;
@@ -195,8 +204,24 @@ export class Daemon implements ConnectionHost {
 		this.log.debug(`${conn.label}: closed: ${reason}`);
 	}
 
+	/** Start the periodic check of guests that leave watch events unread (see watchEventTimeout). */
+	startWatchEventTimer(): void {
+		const limitMs = (this.options.watchEventTimeout ?? DEFAULT_WATCH_EVENT_TIMEOUT) * 1000;
+		if (limitMs <= 0) return;
+		this.timer = setInterval(() => {
+			const now = Date.now();
+			for (const conn of this.connections.values()) {
+				if (conn.caller.privileged || conn.eventWaitMs(now) <= limitMs) continue;
+				this.log.warn(`${conn.label}: a watch event waited over ${limitMs / 1000} s; closing it`);
+				conn.close('watch events not taken in time');
+			}
+		}, 1000);
+		this.timer.unref();
+	}
+
 	/** Stop listening and drop every connection. */
 	async shutdown(): Promise<void> {
+		if (this.timer !== undefined) clearInterval(this.timer);
 		for (const conn of [...this.connections.values()]) conn.close('daemon shutting down');
 		this.domainService.closeAll();
 		await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
