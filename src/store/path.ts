@@ -26,7 +26,7 @@ export function domainHome(domid: number): string {
 }
 
 export interface PathContext {
-	/** Home of a domain connection; undefined on sockets, where relative paths are refused. */
+	/** The home relative paths resolve against (/local/domain/<domid>); undefined refuses them. */
 	home: string | undefined;
 	/**
 	 * Longest path allowed below /local/domain/<id>/ (the `path-max` quota of unprivileged domains),

@@ -1,5 +1,6 @@
 import { XenstoreError } from '../protocol/errors.ts';
 import { PAYLOAD_MAX } from '../protocol/limits.ts';
+import { DomainTable } from './domains.ts';
 import { EMPTY_VALUE, Node } from './node.ts';
 import { baseName, childPath, parentPath } from './path.ts';
 import {
@@ -13,7 +14,14 @@ import {
 	ownerOf,
 	type Perms,
 } from './perms.ts';
-import { checkQuota, DEFAULT_QUOTAS, nodeSize, type QuotaName, type Quotas } from './quota.ts';
+import {
+	checkQuota,
+	DEFAULT_QUOTAS,
+	DEFAULT_SOFT_QUOTAS,
+	nodeSize,
+	type QuotaName,
+	type Quotas,
+} from './quota.ts';
 import { conflict, Transaction, type TxNode } from './transaction.ts';
 import { Tree, walkPostOrder } from './tree.ts';
 import { type NodeEvent, WatchIndex } from './watches.ts';
@@ -21,6 +29,8 @@ import { type NodeEvent, WatchIndex } from './watches.ts';
 export interface StoreOptions {
 	/** Global quotas: the defaults of every domain. */
 	quotas?: Partial<Quotas>;
+	/** Server features a new domain gets. */
+	features?: number;
 }
 
 /** A node as an operation sees it, committed or inside a transaction. */
@@ -49,12 +59,16 @@ export class Store {
 	readonly watches = new WatchIndex();
 	/** Global quotas; a domain's own values override them. */
 	readonly quotas: Quotas;
-	readonly domainQuotas = new Map<number, Partial<Quotas>>();
+	/** Soft quotas only warn in the log (C xenstored has one, for memory). */
+	readonly softQuotas: { memory: number } = { ...DEFAULT_SOFT_QUOTAS };
+	/** Known domains: introduction state, features and their own quota values. */
+	readonly domains: DomainTable;
 	/** Committed nodes per owning domain (the `nodes` quota), special nodes included, like C. */
 	private readonly owned = new Map<number, number>();
 
 	constructor(options: StoreOptions = {}) {
 		this.quotas = { ...DEFAULT_QUOTAS, ...options.quotas };
+		this.domains = new DomainTable(options.features ?? 0);
 		this.tree = new Tree();
 		const tool = this.attach(this.tree.root, 'tool', EMPTY_VALUE, DEFAULT_PERMS);
 		this.attach(tool, 'xenstored', EMPTY_VALUE, DEFAULT_PERMS);
@@ -63,7 +77,7 @@ export class Store {
 
 	/** The quota `name` that applies to `domid`. */
 	quota(domid: number, name: QuotaName): number {
-		return this.domainQuotas.get(domid)?.[name] ?? this.quotas[name];
+		return this.domains.get(domid)?.quotas[name] ?? this.quotas[name];
 	}
 
 	ownedBy(domid: number): number {

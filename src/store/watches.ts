@@ -109,6 +109,27 @@ export class WatchIndex {
 		}
 	}
 
+	/**
+	 * A special event (`@introduceDomain`, `@releaseDomain`) about `domid`: watches set exactly on
+	 * the name without a depth hear the bare name; watches on `name/<domid>`, and watches on the name
+	 * with a depth of 1 or more, hear `name/<domid>` (as in current C xenstored, a depth of 0 hears
+	 * nothing). Only callers that may read the special node hear either.
+	 */
+	fireSpecial(name: string, domid: number, perms: Perms): void {
+		if (this.total === 0) return;
+		const matched: Array<[Watch, string]> = [];
+		const withDomid = `${name}/${domid}`;
+		for (const w of this.byPath.get(name) ?? []) {
+			if (w.depth !== 0) matched.push([w, w.depth < 0 ? name : withDomid]);
+		}
+		for (const w of this.byPath.get(withDomid) ?? []) matched.push([w, withDomid]);
+		matched.sort((a, b) => a[0].seq - b[0].seq);
+		for (const [w, path] of matched) {
+			if (w.watcher.caller.privileged || canRead(w.watcher.caller, perms))
+				w.watcher.deliverEvent(path, w.token);
+		}
+	}
+
 	private collect(path: string, levelsBelow: number, out: Watch[]): void {
 		const set = this.byPath.get(path);
 		if (set === undefined) return;

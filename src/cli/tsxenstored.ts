@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, realpathSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { Daemon } from '../server/daemon.ts';
+import { createLogger } from '../server/log.ts';
+import { locations } from './environment.ts';
+import { type Options, parseOptions, USAGE, UsageError } from './options.ts';
+
+/** Set in the environment of the background process a daemonizing start spawns. */
+const NOTIFY_FD_ENV = 'TSXENSTORED_NOTIFY_FD';
+
+/**
+ * Without -N the daemon goes to the background like C xenstored: a detached copy of this process
+ * serves, the starting process waits until it listens, prints its pid with -P, and exits.
+ */
+async function daemonize(argv: string[], options: Options, logFile: string): Promise<never> {
+	const log = openSync(logFile, 'a');
+	const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...argv], {
+		detached: true,
+		stdio: ['ignore', log, log, 'pipe'],
+		env: { ...process.env, [NOTIFY_FD_ENV]: '3' },
+	});
+	closeSync(log);
+	const ready = await new Promise<boolean>((resolve) => {
+		const pipe = child.stdio[3] as NodeJS.ReadableStream;
+		pipe.once('data', () => resolve(true));
+		child.once('exit', () => resolve(false));
+	});
+	if (!ready) {
+		process.stderr.write(`tsxenstored: the daemon did not start; see ${logFile}\n`);
+		process.exit(1);
+	}
+	if (options.outputPid) process.stdout.write(`${child.pid}\n`);
+	process.exit(0);
+}
+
+export async function main(argv: string[]): Promise<void> {
+	let options: Options;
+	try {
+		options = parseOptions(argv);
+	} catch (e) {
+		if (!(e instanceof UsageError)) throw e;
+		process.stderr.write(`tsxenstored: ${e.message}\n${USAGE}`);
+		process.exit(2);
+	}
+	if (options.help) {
+		process.stdout.write(USAGE);
+		return;
+	}
+	const where = locations();
+	for (const dir of [where.runDir, where.rootDir]) {
+		try {
+			mkdirSync(dir, { recursive: true, mode: 0o755 });
+		} catch {
+			// Reported when the socket or a state file cannot be created there.
+		}
+	}
+	const notifyFd = process.env[NOTIFY_FD_ENV];
+	if (!options.noFork && notifyFd === undefined && !options.liveUpdate) {
+		await daemonize(argv, options, join(where.runDir, 'tsxenstored.log'));
+	}
+	delete process.env[NOTIFY_FD_ENV];
+
+	const log = createLogger(process.stderr, options.verbose);
+	for (const reason of options.ignored) log.info(`option ${reason}`);
+	const daemon = new Daemon({
+		socketPath: where.socketPath,
+		quotas: options.quotas,
+		softMemoryQuota: options.softMemoryQuota,
+		traceFile: options.traceFile,
+		keepOrphans: options.keepOrphans,
+		log,
+	});
+	try {
+		await daemon.listen();
+	} catch (e) {
+		log.error(`cannot listen on ${where.socketPath}: ${(e as Error).message}`);
+		process.exit(1);
+	}
+	if (options.pidFile !== undefined) writeFileSync(options.pidFile, `${process.pid}\n`);
+	if (options.outputPid && options.noFork) process.stdout.write(`${process.pid}\n`);
+	log.info(`serving ${where.socketPath} (pid ${process.pid})`);
+	if (notifyFd !== undefined) {
+		writeSync(Number(notifyFd), 'ready\n');
+		closeSync(Number(notifyFd));
+	}
+
+	const stop = (signal: string) => {
+		log.info(`${signal}: shutting down`);
+		daemon.shutdown().then(() => process.exit(0));
+	};
+	process.on('SIGTERM', () => stop('SIGTERM'));
+	process.on('SIGINT', () => stop('SIGINT'));
+	process.on('SIGHUP', () => daemon.tracer.setEnabled(daemon.tracer.enabled));
+}
+
+// Run when executed as the program, not when imported by `npm start`'s launcher.
+if (process.argv[1] !== undefined && import.meta.filename === realpathSync(process.argv[1])) {
+	await main(process.argv.slice(2));
+}

@@ -1,0 +1,77 @@
+import { XenstoreError } from '../protocol/errors.ts';
+import { Feature } from '../protocol/limits.ts';
+import { canonicalWatchPath } from '../store/path.ts';
+import { checkQuota } from '../store/quota.ts';
+import { reportedPath, type Watch } from '../store/watches.ts';
+import { atoi, splitStrings } from './args.ts';
+import { OK, type Operation, type Session } from './context.ts';
+
+export function watchKey(path: string, token: string): string {
+	return `${path}\0${token}`;
+}
+
+/**
+ * WATCH `path\0token\0[depth\0]`: watch a path and everything below it (up to `depth` levels
+ * when given: feature WATCHDEPTH). The watcher hears once at once, for the path itself.
+ */
+export const watch: Operation = (services, session, { payload }) => {
+	const args = splitStrings(payload);
+	const { store } = services;
+	let depth = -1;
+	if (args.length === 3 && (services.features & Feature.WATCHDEPTH) !== 0) {
+		depth = atoi(args[2]!);
+		if (depth < 0) throw new XenstoreError('EINVAL', `invalid watch depth "${args[2]}"`);
+	} else if (args.length !== 2) {
+		throw new XenstoreError('EINVAL', 'WATCH takes a path, a token and an optional depth');
+	}
+	const { path, relative } = canonicalWatchPath(session.paths, args[0]!);
+	const token = args[1]!;
+	const key = watchKey(path, token);
+	if (session.watches.has(key)) throw new XenstoreError('EEXIST', `watch ${args[0]} ${token} already set`);
+	if (!session.caller.privileged) {
+		const domid = session.caller.domid;
+		checkQuota('watches', store.quota(domid, 'watches'), session.watches.size + 1, domid);
+	}
+	const w: Watch = {
+		watcher: session,
+		path,
+		token,
+		depth,
+		relativeTo: relative ? session.paths.home : undefined,
+		seq: store.watches.nextSeq(),
+	};
+	session.watches.set(key, w);
+	store.watches.add(w);
+	// The reply goes out first; the initial event follows it on the same connection.
+	session.eventAfterReply(reportedPath(w, path), token);
+	return OK;
+};
+
+/** UNWATCH `path\0token\0`: the pair must match a watch of this connection. */
+export const unwatch: Operation = ({ store }, session, { payload }) => {
+	const args = splitStrings(payload);
+	if (args.length !== 2) throw new XenstoreError('EINVAL', 'UNWATCH takes a path and a token');
+	const { path } = canonicalWatchPath(session.paths, args[0]!);
+	const key = watchKey(path, args[1]!);
+	const w = session.watches.get(key);
+	if (w === undefined) throw new XenstoreError('ENOENT', `no watch ${args[0]} ${args[1]}`);
+	session.watches.delete(key);
+	store.watches.remove(w);
+	return OK;
+};
+
+/** Drop every watch and transaction of a connection (RESET_WATCHES, and connection close). */
+export function resetSession(
+	session: Session,
+	services: { store: { watches: { remove(w: Watch): void } } },
+): void {
+	for (const w of session.watches.values()) services.store.watches.remove(w);
+	session.watches.clear();
+	session.transactions.clear();
+}
+
+/** RESET_WATCHES `\0`: drop all the caller's watches and transactions. */
+export const resetWatches: Operation = (services, session) => {
+	resetSession(session, services);
+	return OK;
+};

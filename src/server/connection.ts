@@ -1,0 +1,225 @@
+import type { Services, Session } from '../ops/context.ts';
+import { resetSession } from '../ops/watch.ts';
+import { encodeFrame, type Frame, FrameReader, PayloadTooLongError } from '../protocol/frame.ts';
+import { HEADER_SIZE, readUint32 } from '../protocol/header.ts';
+import { PAYLOAD_MAX } from '../protocol/limits.ts';
+import { MessageType } from '../protocol/message-type.ts';
+import type { PathContext } from '../store/path.ts';
+import type { Caller } from '../store/perms.ts';
+import type { Transaction } from '../store/transaction.ts';
+import type { Watch } from '../store/watches.ts';
+import { dispatch, type Outcome } from './dispatch.ts';
+import type { Logger } from './log.ts';
+import type { Tracer } from './trace.ts';
+import type { Transport } from './transport.ts';
+
+/** What a connection needs from the daemon that owns it. */
+export interface ConnectionHost {
+	readonly services: Services;
+	readonly log: Logger;
+	readonly tracer: Tracer;
+	/** Write this connection's queued output at the end of the current event-loop turn. */
+	scheduleFlush(conn: Connection): void;
+	/** The connection is gone: forget it. */
+	closed(conn: Connection, reason: string): void;
+}
+
+/**
+ * Output a connection may hold for a peer that does not read before it is disconnected. Replies
+ * stop being produced long before (input is paused while output waits); this bounds watch events
+ * other clients cause.
+ */
+const MAX_QUEUED_OUTPUT = 16 * 1024 * 1024;
+
+/**
+ * One client: its transport, the requests it sends (processed in order, one reply each) and what
+ * it holds in the store (transactions, watches). Replies and events are queued and written once
+ * per event-loop turn; while the peer does not take its output, no further request is processed.
+ */
+export class Connection implements Session {
+	readonly id: number;
+	caller: Caller;
+	paths: PathContext;
+	readonly transactions = new Map<number, Transaction>();
+	readonly watches = new Map<string, Watch>();
+	readonly transport: Transport;
+	private readonly host: ConnectionHost;
+	private readonly reader = new FrameReader();
+	private out: Buffer[] = [];
+	private outBytes = 0;
+	/** Events queued and not yet written: an identical one is not queued twice (as in C). */
+	private readonly queuedEvents = new Set<string>();
+	private lastTxId = 0;
+	private afterReply: Array<[string, string]> = [];
+	/** The peer is not taking output: stop processing input until it drains. */
+	private blocked = false;
+	/** A request is being answered asynchronously (live update): later ones wait. */
+	private busy = false;
+	/** Live update or shutdown holds all input. */
+	private held = false;
+	private isClosed = false;
+
+	constructor(host: ConnectionHost, id: number, transport: Transport, caller: Caller, paths: PathContext) {
+		this.host = host;
+		this.id = id;
+		this.transport = transport;
+		this.caller = caller;
+		this.paths = paths;
+	}
+
+	get closed(): boolean {
+		return this.isClosed;
+	}
+
+	/** A short description for logs: who this is. */
+	get label(): string {
+		return `connection ${this.id} (${this.transport.kind}, domain ${this.caller.domid})`;
+	}
+
+	start(): void {
+		this.transport.attach({
+			data: (chunk) => {
+				this.reader.push(chunk);
+				this.processInput();
+			},
+			drain: () => {
+				this.blocked = false;
+				this.flush();
+				if (!this.blocked) this.processInput();
+			},
+			close: (reason) => this.closeNow(reason),
+		});
+	}
+
+	nextTransactionId(): number {
+		do {
+			this.lastTxId = (this.lastTxId + 1) >>> 0;
+		} while (this.lastTxId === 0 || this.transactions.has(this.lastTxId));
+		return this.lastTxId;
+	}
+
+	eventAfterReply(path: string, token: string): void {
+		this.afterReply.push([path, token]);
+	}
+
+	/** Handle every whole request received, in order, until one must wait. */
+	processInput(): void {
+		while (!this.isClosed && !this.blocked && !this.busy && !this.held) {
+			let frame: Frame | undefined;
+			try {
+				frame = this.reader.next();
+			} catch (e) {
+				if (!(e instanceof PayloadTooLongError)) throw e;
+				this.host.log.warn(`${this.label}: ${e.message}; closing it`);
+				this.close(`protocol violation: ${e.message}`);
+				return;
+			}
+			if (frame === undefined) return;
+			this.handle(frame);
+		}
+	}
+
+	private handle(frame: Frame): void {
+		const { tracer } = this.host;
+		if (tracer.enabled) tracer.io('IN', this.id, frame.type, frame.payload);
+		const outcome = dispatch(this.host.services, this, frame);
+		if (outcome instanceof Promise) {
+			this.busy = true;
+			this.transport.pause();
+			outcome.then((o) => {
+				this.busy = false;
+				if (this.isClosed) return;
+				this.reply(o);
+				this.transport.resume();
+				this.processInput();
+			});
+			return;
+		}
+		this.reply(outcome);
+	}
+
+	private reply(outcome: Outcome): void {
+		if (outcome.error?.code === 'EIO') this.host.log.error(`${this.label}: ${outcome.error.message}`);
+		this.enqueue(outcome.frame);
+		if (this.afterReply.length > 0) {
+			const events = this.afterReply;
+			this.afterReply = [];
+			for (const [path, token] of events) this.deliverEvent(path, token);
+		}
+	}
+
+	deliverEvent(path: string, token: string): void {
+		if (this.isClosed) return;
+		const payload = `${path}\0${token}\0`;
+		// An event that cannot fit in a message is not sent at all (as in C xenstored).
+		if (payload.length > PAYLOAD_MAX) return;
+		if (path.charCodeAt(0) !== 64) {
+			if (this.queuedEvents.has(payload)) return;
+			this.queuedEvents.add(payload);
+		}
+		this.enqueue(encodeFrame(MessageType.WATCH_EVENT, 0, 0, payload));
+	}
+
+	private enqueue(frame: Buffer): void {
+		const { tracer } = this.host;
+		if (tracer.enabled) {
+			tracer.io('OUT', this.id, readUint32(frame, 0), frame.subarray(HEADER_SIZE));
+		}
+		this.out.push(frame);
+		this.outBytes += frame.length;
+		if (this.outBytes > MAX_QUEUED_OUTPUT) {
+			this.host.log.warn(`${this.label}: ${this.outBytes} bytes of output not taken by the peer; closing it`);
+			this.close('peer does not read its output');
+			return;
+		}
+		this.host.scheduleFlush(this);
+	}
+
+	/** Hand queued output to the transport, unless the peer is not keeping up. */
+	flush(): void {
+		if (this.isClosed || this.blocked || this.out.length === 0) return;
+		const batch = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
+		this.out = [];
+		this.outBytes = 0;
+		this.queuedEvents.clear();
+		if (!this.transport.write(batch)) {
+			this.blocked = true;
+		}
+	}
+
+	/** Stop processing input (live update, shutdown); `release` restarts it. */
+	hold(): void {
+		this.held = true;
+		this.transport.pause();
+	}
+
+	release(): void {
+		this.held = false;
+		this.transport.resume();
+		this.processInput();
+	}
+
+	/** Bytes received but not yet processed (a partly received request), for live update. */
+	unprocessedInput(): Buffer {
+		return this.reader.unconsumed();
+	}
+
+	/** Output not yet handed to the transport, then what the transport still holds. */
+	pendingOutput(): Buffer {
+		return Buffer.concat([this.transport.pendingOutput(), ...this.out]);
+	}
+
+	close(reason: string): void {
+		this.transport.close(reason);
+		this.closeNow(reason);
+	}
+
+	private closeNow(reason: string): void {
+		if (this.isClosed) return;
+		this.isClosed = true;
+		resetSession(this, this.host.services);
+		this.out = [];
+		this.outBytes = 0;
+		this.host.closed(this, reason);
+	}
+}
