@@ -132,7 +132,8 @@ export async function runAll(options: RunOptions): Promise<Pick<BenchResults, 'w
 					`${head}: ${options.describe(workload, metrics)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
 				);
 			} catch (e) {
-				const message = `round ${round}: ${(e as Error).message}`;
+				const gone = running?.exitStatus();
+				const message = `round ${round}: ${(e as Error).message}${gone ? `; ${gone}` : ''}`;
 				cell.errors.push(message);
 				options.log(`${head}: FAILED: ${message}`);
 			} finally {

@@ -3,7 +3,7 @@
  * its own that is removed afterwards: Debian's C xenstored and oxenstored 4.17, tsxenstored from
  * dist/, and the no-op Node.js server (the floor).
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,15 @@ export interface RunningTarget {
 	readonly name: TargetName;
 	readonly pid: number;
 	readonly socket: string;
+	/** How the daemon ended, with the end of its output, if it is no longer running. */
+	exitStatus(): string | undefined;
 	stop(): Promise<void>;
+}
+
+function ended(child: ChildProcess, output: string): string | undefined {
+	if (child.exitCode === null && child.signalCode === null) return undefined;
+	const how = child.signalCode ? `killed by ${child.signalCode}` : `exited with status ${child.exitCode}`;
+	return `the daemon ${how}; its last output: ${output.trim().split('\n').slice(-10).join('\n') || '(none)'}`;
 }
 
 const noopServer = join(dirname(fileURLToPath(import.meta.url)), 'noop-server.ts');
@@ -53,6 +61,7 @@ function wrap(name: TargetName, daemon: Daemon): RunningTarget {
 		name,
 		pid,
 		socket: daemon.socket,
+		exitStatus: () => ended(daemon.process, daemon.output()),
 		async stop() {
 			await daemon.stop();
 			rmSync(daemon.dir, { recursive: true, force: true });
@@ -63,13 +72,18 @@ function wrap(name: TargetName, daemon: Daemon): RunningTarget {
 async function startFloor(): Promise<RunningTarget> {
 	const dir = tempDir('xsfloor-');
 	const socket = join(dir, 'socket');
-	const child = spawn(process.execPath, [noopServer, socket], { stdio: ['ignore', 'inherit', 'inherit'] });
+	const child = spawn(process.execPath, [noopServer, socket], { stdio: ['ignore', 'ignore', 'pipe'] });
+	let output = '';
+	child.stderr.on('data', (d: Buffer) => {
+		output += d.toString();
+	});
 	await waitForSocket(socket, child);
 	const exited = new Promise<void>((res) => child.once('exit', () => res()));
 	return {
 		name: 'floor',
 		pid: child.pid!,
 		socket,
+		exitStatus: () => ended(child, output),
 		async stop() {
 			if (child.exitCode === null && child.signalCode === null) {
 				child.kill('SIGTERM');

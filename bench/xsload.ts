@@ -60,12 +60,22 @@ export function runXsload(run: XsloadRun): Promise<XsloadOutput> {
 	});
 	const out: XsloadOutput = { result: {}, checkpoints: [], fanouts: [] };
 	let stderr = '';
+	let failure: Error | undefined;
+	/** A sampling callback that throws (the daemon is gone) ends the run with its error. */
+	const guarded = (callback?: () => void) => {
+		try {
+			callback?.();
+		} catch (e) {
+			failure ??= e as Error;
+			child.kill('SIGKILL');
+		}
+	};
 	child.stderr.on('data', (d: Buffer) => {
 		stderr += d.toString();
 	});
 	createInterface({ input: child.stdout }).on('line', (line) => {
-		if (line === 'phase measure') run.onMeasure?.();
-		else if (line === 'phase done') run.onDone?.();
+		if (line === 'phase measure') guarded(run.onMeasure);
+		else if (line === 'phase done') guarded(run.onDone);
 		else if (line.startsWith('checkpoint ')) {
 			const f = parseFields(line);
 			out.checkpoints.push({ n: Number(f.n), t: Number(f.t) });
@@ -80,7 +90,8 @@ export function runXsload(run: XsloadRun): Promise<XsloadOutput> {
 		child.on('error', reject);
 		child.on('close', (code, signal) => {
 			clearTimeout(timer);
-			if (code === 0 && out.result && Object.keys(out.result).length > 0) resolve(out);
+			if (failure) reject(failure);
+			else if (code === 0 && out.result && Object.keys(out.result).length > 0) resolve(out);
 			else
 				reject(
 					new Error(`xsload ${run.args.join(' ')} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`),
