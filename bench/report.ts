@@ -2,10 +2,10 @@
 import type { BenchResults, WorkloadResult } from './runner.ts';
 import { formatBytes, formatCount, formatRatio, formatSeconds } from './stats.ts';
 import { TARGET_LABELS, TARGETS, type TargetName } from './targets.ts';
-import type { Metrics, Workload } from './workloads.ts';
+import { firstPart, type Metrics } from './workloads.ts';
 
 /** One line about a measurement, for the progress log. */
-export function describe(_workload: Workload, m: Metrics): string {
+export function describe(m: Metrics): string {
 	if (m.opsPerSec !== undefined) {
 		return `${formatCount(m.opsPerSec)} ops/s, daemon CPU ${formatSeconds(m.cpuSecsPerOp!)}/op, p50 ${formatSeconds(m.p50Secs!)}, p99 ${formatSeconds(m.p99Secs!)}`;
 	}
@@ -18,7 +18,7 @@ export function describe(_workload: Workload, m: Metrics): string {
 	if (m.nodes !== undefined) {
 		const capped = m.complete
 			? ''
-			: ` (capped; ${formatCount(m.count!)} estimated at ${formatSeconds(m.estimatedSecsForCount!)})`;
+			: ` (stopped early; all ${formatCount(m.count!)} would take ≈ ${formatSeconds(m.estimatedSecsForCount!)} at its final rate)`;
 		return `${formatCount(m.nodes)} nodes in ${formatSeconds(m.secs!)}${capped}, ${formatBytes(m.rssPerNodeBytes!)}/node`;
 	}
 	return JSON.stringify(m);
@@ -60,49 +60,72 @@ class Tables {
 		];
 	}
 
-	/** A table of one figure of several workloads, one row per workload. */
-	figure(ids: string[], key: string, format: Format, label = (w: WorkloadResult) => w.title): string[] {
-		const rows = ids.flatMap((id) => {
-			const w = this.workload(id);
-			if (!w || Object.keys(w.results).length === 0) return [];
-			return [`| ${label(w)} | ${this.columns.map((t) => this.cell(id, t, key, format)).join(' | ')} |`];
-		});
-		return rows.length ? [...this.header('workload'), ...rows] : ['Not measured in this run.'];
+	measured(id: string): boolean {
+		return Object.keys(this.workload(id)?.results ?? {}).length > 0;
 	}
 
-	/** A table of several figures of one workload, one row per figure. */
-	rows(id: string, figures: [string, string, Format][]): string[] {
-		const w = this.workload(id);
-		if (!w || Object.keys(w.results).length === 0) return ['Not measured in this run.'];
-		return [
-			...this.header('figure'),
-			...figures.map(
-				([label, key, format]) =>
-					`| ${label} | ${this.columns.map((t) => this.cell(id, t, key, format)).join(' | ')} |`,
-			),
-		];
+	/** One row: a label, then the figure `key` of workload `id` for each daemon. */
+	row(label: string, id: string, key: string, format: Format): string {
+		return `| ${label} | ${this.columns.map((t) => this.cell(id, t, key, format)).join(' | ')} |`;
+	}
+
+	/** Rows of one figure of several workloads, one row per workload measured. */
+	figureRows(ids: string[], key: string, format: Format, label = (w: WorkloadResult) => w.title): string[] {
+		return ids
+			.filter((id) => this.measured(id))
+			.map((id) => this.row(label(this.workload(id)!), id, key, format));
+	}
+
+	/** Rows of several figures of one workload, one row per figure. */
+	workloadRows(id: string, figures: [string, string, Format][]): string[] {
+		return this.measured(id) ? figures.map(([label, key, format]) => this.row(label, id, key, format)) : [];
+	}
+
+	/** A table under a header, or a sentence when there is nothing to show. */
+	table(first: string, rows: string[]): string[] {
+		return rows.length ? [...this.header(first), ...rows] : ['Not measured in this run.'];
 	}
 }
 
 const OPS = ['read', 'write', 'dir', 'ta'];
 const throughputIds = OPS.flatMap((op) => [`${op}-1`, `${op}-8`]);
+const eightClients = OPS.map((op) => `${op}-8`);
 const us: Format = (v) => formatSeconds(v);
+
+/** A populating run's time for the whole count: measured, or a bound when it was stopped early. */
+function populateTime(m: Metrics): string {
+	return m.complete
+		? formatSeconds(m.secs!)
+		: `> ${formatSeconds(m.secs!)} (stopped at ${formatCount(m.nodes!)})`;
+}
+
+/**
+ * `m`'s time for the whole count over `ref`'s: exact when both finished, a bound when one was
+ * stopped early (its true time is longer than its run), unknown when both were.
+ */
+function populateRatio(m: Metrics, ref: Metrics): string {
+	const r = formatRatio(m.secs, ref.secs);
+	if (m.complete && ref.complete) return r;
+	if (m.complete) return `< ${r}`;
+	if (ref.complete) return `> ${r}`;
+	return 'n/a';
+}
 
 function targets(t: Tables): string[] {
 	const rows: string[] = [];
+	const line = (what: string, ts: string, ref: TargetName, other: string, ratio: string, better: string) =>
+		rows.push(`| ${what} | ${ts} | ${TARGET_LABELS[ref]}: ${other} | ${ratio} | ${better} |`);
 	const row = (what: string, id: string, key: string, ref: TargetName, format: Format, better: string) => {
 		const ts = t.value(id, 'ts', key);
 		const other = t.value(id, ref, key);
 		if (ts === undefined && other === undefined) return;
 		const show = (v: number | undefined) => (v === undefined ? 'n/a' : format(v));
-		rows.push(
-			`| ${what} | ${show(ts)} | ${TARGET_LABELS[ref]}: ${show(other)} | ${formatRatio(ts, other)} | ${better} |`,
-		);
+		line(what, show(ts), ref, show(other), formatRatio(ts, other), better);
 	};
 	for (const op of OPS) row(`ops/s, ${op}, 8 clients`, `${op}-8`, 'opsPerSec', 'c', formatCount, 'higher');
 	for (const op of OPS)
 		row(`daemon CPU per op, ${op}, 8 clients`, `${op}-8`, 'cpuSecsPerOp', 'ocaml', us, 'lower');
-	for (const op of OPS)
+	for (const op of OPS) {
 		row(
 			`daemon CPU per op, ${op}, 8 clients`,
 			`${op}-8`,
@@ -111,26 +134,26 @@ function targets(t: Tables): string[] {
 			us,
 			'lower; 1× is the floor',
 		);
-	const flat = formatCount(t.results.sizes.flatCount);
+	}
+	const { flatCount, treeCount } = t.results.sizes;
+	const ts = t.workload('populate-flat')?.results.ts?.median;
+	const c = t.workload('populate-flat')?.results.c?.median;
+	if (ts?.secs !== undefined && c?.secs !== undefined) {
+		const what = `time to write ${formatCount(flatCount)} children of one node`;
+		line(what, populateTime(ts), 'c', populateTime(c), populateRatio(ts, c), 'lower');
+	}
+	const first = `time to write the first ${formatCount(firstPart(flatCount))} children of one node`;
+	row(first, 'populate-flat', 'secsForFirstPart', 'c', us, 'lower');
 	row(
-		`time to write ${flat} children of one node`,
-		'populate-flat',
-		'estimatedSecsForCount',
-		'c',
-		us,
-		'lower',
-	);
-	row(
-		`resident memory per node, ${flat} children`,
+		`resident memory per node, ${formatCount(flatCount)} children`,
 		'populate-flat',
 		'rssPerNodeBytes',
 		'c',
 		formatBytes,
 		'lower',
 	);
-	const tree = formatCount(t.results.sizes.treeCount);
 	row(
-		`resident memory per node, ${tree}-node tree`,
+		`resident memory per node, ${formatCount(treeCount)}-node tree`,
 		'populate-tree',
 		'rssPerNodeBytes',
 		'c',
@@ -142,48 +165,55 @@ function targets(t: Tables): string[] {
 }
 
 function populateRows(t: Tables, id: string, count: number): string[] {
-	const time = (target: TargetName): string => {
-		const m = t.workload(id)?.results[target]?.median;
-		if (!m || m.secs === undefined) return t.cell(id, target, 'secs', us);
-		const c = t.value(id, 'c', 'estimatedSecsForCount');
-		const ratio = target === 'c' ? '' : ` (${formatRatio(m.estimatedSecsForCount, c)})`;
-		if (m.complete) return `${formatSeconds(m.secs)}${ratio}`;
-		const estimate = Number.isFinite(m.estimatedSecsForCount)
-			? formatSeconds(m.estimatedSecsForCount!)
+	if (!t.measured(id)) return [];
+	const medians = t.columns.map((target) => t.workload(id)?.results[target]?.median);
+	const c = t.workload(id)?.results.c?.median;
+	const whole = t.columns.map((target, i) => {
+		const m = medians[i];
+		if (m?.secs === undefined) return t.cell(id, target, 'secs', us);
+		return target === 'c' || c?.secs === undefined
+			? populateTime(m)
+			: `${populateTime(m)} (${populateRatio(m, c)})`;
+	});
+	const stoppedEarly = medians.some((m) => m?.complete === 0);
+	const estimates = medians.map((m) => {
+		if (m?.complete !== 0) return m ? 'finished' : '—';
+		return Number.isFinite(m.estimatedSecsForCount)
+			? `≈ ${formatSeconds(m.estimatedSecsForCount!)}`
 			: 'unknown';
-		return `≈ ${estimate} extrapolated${ratio}: stopped after ${formatSeconds(m.secs)} at ${formatCount(m.nodes!)}`;
-	};
-	const w = t.workload(id);
-	if (!w || Object.keys(w.results).length === 0) return ['Not measured in this run.'];
+	});
 	return [
-		...t.header('figure'),
-		`| time to write ${formatCount(count)} nodes | ${t.columns.map(time).join(' | ')} |`,
-		...t
-			.rows(id, [
-				['inserts per second', 'insertsPerSec', formatCount],
-				['daemon CPU per insert', 'cpuSecsPerNode', us],
-				['resident memory per node (RSS after - before) / nodes', 'rssPerNodeBytes', formatBytes],
-				['resident memory afterwards', 'rssAfterBytes', formatBytes],
-			])
-			.slice(2),
+		`| time to write all ${formatCount(count)} | ${whole.join(' | ')} |`,
+		...(stoppedEarly
+			? [
+					`| estimate for all ${formatCount(count)} at the final rate (**extrapolated, not measured**) | ${estimates.join(' | ')} |`,
+				]
+			: []),
+		...t.workloadRows(id, [
+			[`time to write the first ${formatCount(firstPart(count))}`, 'secsForFirstPart', us],
+			['inserts per second', 'insertsPerSec', formatCount],
+			['daemon CPU per insert', 'cpuSecsPerNode', us],
+			['resident memory per node (RSS after - before) / nodes', 'rssPerNodeBytes', formatBytes],
+			['resident memory afterwards', 'rssAfterBytes', formatBytes],
+		]),
 	];
 }
 
 function spreads(t: Tables): string[] {
-	const rows = [...throughputIds, 'contend-8', 'watch-fanout'].flatMap((id) => {
-		const w = t.workload(id);
-		if (!w || Object.keys(w.results).length === 0) return [];
-		const key =
-			id === 'contend-8' ? 'commitsPerSec' : id === 'watch-fanout' ? 'allNotifiedSecs' : 'opsPerSec';
-		const cells = t.columns.map((target) => {
-			const r = w.results[target];
-			const s = r?.spread[key];
-			if (s === undefined || r!.rounds.length < 2) return '—';
-			return `${(s * 100).toFixed(0)}% (${r!.rounds.length} rounds)`;
+	return [...throughputIds, 'contend-8', 'watch-fanout']
+		.filter((id) => t.measured(id))
+		.map((id) => {
+			const w = t.workload(id)!;
+			const key =
+				id === 'contend-8' ? 'commitsPerSec' : id === 'watch-fanout' ? 'allNotifiedSecs' : 'opsPerSec';
+			const cells = t.columns.map((target) => {
+				const r = w.results[target];
+				const s = r?.spread[key];
+				if (s === undefined || r!.rounds.length < 2) return '—';
+				return `${(s * 100).toFixed(0)}% (${r!.rounds.length} rounds)`;
+			});
+			return `| ${w.title} | ${cells.join(' | ')} |`;
 		});
-		return [`| ${w.title} | ${cells.join(' | ')} |`];
-	});
-	return rows.length ? [...t.header('workload'), ...rows] : [];
 }
 
 function failures(results: BenchResults): string[] {
@@ -237,59 +267,54 @@ export function renderMarkdown(r: BenchResults): string {
 		'',
 		'## Throughput (operations per second; higher is better)',
 		'',
-		...t.figure(throughputIds, 'opsPerSec', formatCount),
+		...t.table('workload', t.figureRows(throughputIds, 'opsPerSec', formatCount)),
 		'',
 		"## Daemon CPU time per operation (user + system, from the kernel's accounting; lower is better)",
 		'',
-		...t.figure(throughputIds, 'cpuSecsPerOp', us),
+		...t.table('workload', t.figureRows(throughputIds, 'cpuSecsPerOp', us)),
 		'',
 		'## Latency seen by a client, 8 clients (p50 / p99)',
 		'',
-		...t.figure(
-			OPS.map((op) => `${op}-8`),
-			'p50Secs',
-			us,
-			(w) => `${w.title}: p50`,
-		),
-		...t
-			.figure(
-				OPS.map((op) => `${op}-8`),
-				'p99Secs',
-				us,
-				(w) => `${w.title}: p99`,
-			)
-			.slice(2),
+		...t.table('workload', [
+			...t.figureRows(eightClients, 'p50Secs', us, (w) => `${w.title}: p50`),
+			...t.figureRows(eightClients, 'p99Secs', us, (w) => `${w.title}: p99`),
+		]),
 		'',
 		'## Contention: 8 clients incrementing one counter in transactions',
 		'',
-		...t.rows('contend-8', [
-			['successful commits per second', 'commitsPerSec', formatCount],
-			['conflicts (EAGAIN, retried) per second', 'conflictsPerSec', formatCount],
-			['daemon CPU per successful commit', 'cpuSecsPerCommit', us],
+		...t.table('figure', [
+			...t.workloadRows('contend-8', [
+				['successful commits per second', 'commitsPerSec', formatCount],
+				['conflicts (EAGAIN, retried) per second', 'conflictsPerSec', formatCount],
+				['daemon CPU per successful commit', 'cpuSecsPerCommit', us],
+			]),
+			...(t.measured('contend-8') ? [lostUpdates(t)] : []),
 		]),
-		...(t.workload('contend-8') && Object.keys(t.workload('contend-8')!.results).length
-			? [lostUpdates(t)]
-			: []),
 		'',
 		`## Watch fan-out: ${formatCount(s.watchConns)} connections watching one path, one write`,
 		'',
-		...t.rows('watch-fanout', [
-			['time until every watcher has its event', 'allNotifiedSecs', us],
-			['time until half the watchers have it', 'halfNotifiedSecs', us],
-			['daemon CPU per write (all events)', 'cpuSecsPerWrite', us],
-		]),
+		...t.table(
+			'figure',
+			t.workloadRows('watch-fanout', [
+				['time until every watcher has its event', 'allNotifiedSecs', us],
+				['time until half the watchers have it', 'halfNotifiedSecs', us],
+				['daemon CPU per write (all events)', 'cpuSecsPerWrite', us],
+			]),
+		),
 		'',
 		`## Populating: ${formatCount(s.flatCount)} children of one node, one client`,
 		'',
-		`Each run stops after ${formatSeconds(s.flatCapSecs)}; a daemon that has not finished by then gets an ` +
-			'estimate **extrapolated** from its own progress (least-squares fit of t = a·n + b·n² through its ' +
-			'checkpoints), marked as such, and its memory per node is taken at the count it reached.',
+		`A run stops after ${formatSeconds(s.flatCapSecs)} (the tree: ${formatSeconds(s.treeCapSecs)}). For a daemon ` +
+			'stopped early the table gives its time as a bound (`> T`), the ratios to it as bounds, and an ' +
+			'estimate **extrapolated** at the rate of its last quarter, which is not a measurement; its memory per ' +
+			`node is taken at the count it reached. Every daemon is also timed to the first ${formatCount(firstPart(s.flatCount))} ` +
+			'inserts, which all reach: a like-for-like measured comparison.',
 		'',
-		...populateRows(t, 'populate-flat', s.flatCount),
+		...t.table('figure', populateRows(t, 'populate-flat', s.flatCount)),
 		'',
 		`## Populating: ${formatCount(s.treeCount)} nodes in a tree of fanout ${s.treeFanout}, one client`,
 		'',
-		...populateRows(t, 'populate-tree', s.treeCount),
+		...t.table('figure', populateRows(t, 'populate-tree', s.treeCount)),
 		'',
 		'## Live update downtime at 200,000 nodes',
 		'',
@@ -297,7 +322,7 @@ export function renderMarkdown(r: BenchResults): string {
 		'',
 		'## Spread across rounds ((largest - smallest) / median)',
 		'',
-		...spreads(t),
+		...t.table('workload', spreads(t)),
 		'',
 		'## Failures',
 		'',

@@ -87,7 +87,7 @@ export interface RunOptions {
 	xsload: string;
 	log(line: string): void;
 	/** One line about a measurement's figures, for the progress log. */
-	describe(workload: Workload, metrics: Metrics): string;
+	describe(metrics: Metrics): string;
 }
 
 let running: RunningTarget | undefined;
@@ -128,9 +128,7 @@ export async function runAll(options: RunOptions): Promise<Pick<BenchResults, 'w
 					scratch: dir,
 				});
 				cell.rounds.push(metrics);
-				options.log(
-					`${head}: ${options.describe(workload, metrics)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
-				);
+				options.log(`${head}: ${options.describe(metrics)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 			} catch (e) {
 				const gone = running?.exitStatus();
 				const message = `round ${round}: ${(e as Error).message}${gone ? `; ${gone}` : ''}`;

@@ -64,38 +64,27 @@ export interface Checkpoint {
 	t: number;
 }
 
-/**
- * Least-squares fit of t = a·n + b·n² through the origin: the cost of inserting n children when
- * each insert costs a constant plus a part proportional to the children already there (C
- * xenstored rewrites the parent's whole child list on every insert).
- */
-export function fitLinearQuadratic(points: readonly Checkpoint[]): { a: number; b: number } {
-	// counts are scaled to at most 1 so that the sums of n⁴ stay well inside double precision
-	const scale = Math.max(...points.map((p) => p.n));
-	let s2 = 0;
-	let s3 = 0;
-	let s4 = 0;
-	let t1 = 0;
-	let t2 = 0;
-	for (const { n, t } of points) {
-		const x = n / scale;
-		s2 += x * x;
-		s3 += x ** 3;
-		s4 += x ** 4;
-		t1 += t * x;
-		t2 += t * x * x;
+/** Seconds at which `n` inserts were done, interpolated between checkpoints; NaN if never reached. */
+export function secondsAt(points: readonly Checkpoint[], n: number): number {
+	let previous: Checkpoint = { n: 0, t: 0 };
+	for (const p of points) {
+		if (p.n >= n) return previous.t + ((n - previous.n) / (p.n - previous.n)) * (p.t - previous.t);
+		previous = p;
 	}
-	const det = s2 * s4 - s3 * s3;
-	if (points.length < 2 || !(Math.abs(det) > 1e-12 * s2 * s4)) {
-		throw new Error('need checkpoints at two or more distinct counts');
-	}
-	return { a: (t1 * s4 - t2 * s3) / det / scale, b: (s2 * t2 - s3 * t1) / det / scale ** 2 };
+	return Number.NaN;
 }
 
-/** Time to reach `count` inserts by the fit of the checkpoints. */
-export function extrapolateSeconds(points: readonly Checkpoint[], count: number): number {
-	const { a, b } = fitLinearQuadratic(points);
-	return a * count + b * count * count;
+/**
+ * Seconds to reach `count` inserts had the run gone on at the rate of its last quarter (by time):
+ * an estimate for a run stopped early, not a measurement. NaN without two checkpoints to go by.
+ */
+export function extrapolateAtFinalRate(points: readonly Checkpoint[], count: number): number {
+	const last = points.at(-1);
+	if (!last || points.length < 2) return Number.NaN;
+	const from = points.findLast((p) => p.t <= last.t * 0.75) ?? points[0]!;
+	if (from === last) return Number.NaN;
+	const rate = (last.n - from.n) / (last.t - from.t);
+	return last.t + (count - last.n) / rate;
 }
 
 export interface Summary {

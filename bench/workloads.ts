@@ -7,7 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { liveUpdateDowntime } from './liveupdate.ts';
 import { type ProcessSample, sampleProcess } from './procstat.ts';
-import { type Checkpoint, extrapolateSeconds, median, percentile } from './stats.ts';
+import { extrapolateAtFinalRate, median, percentile, secondsAt } from './stats.ts';
 import type { RunningTarget, TargetName } from './targets.ts';
 import { runXsload, type XsloadOutput } from './xsload.ts';
 
@@ -19,7 +19,7 @@ export interface Sizes {
 	secs: number;
 	warmup: number;
 	flatCount: number;
-	/** Populating stops after this many seconds; the rest is extrapolated, clearly marked. */
+	/** Populating stops after this many seconds: a daemon still going has a bound and an estimate. */
 	flatCapSecs: number;
 	treeCount: number;
 	treeFanout: number;
@@ -195,7 +195,12 @@ const watchFanout: Workload = {
 	},
 };
 
-/** Populating a store: time, CPU and resident memory per node, extrapolated when capped. */
+/** Every daemon is timed to this many of `count` inserts too, so that even one stopped early is compared on a measurement. */
+export function firstPart(count: number): number {
+	return Math.round(count / 20);
+}
+
+/** Populating a store: time, CPU and resident memory per node. */
 function populate(kind: 'flat' | 'tree'): Workload {
 	return {
 		id: kind === 'flat' ? 'populate-flat' : 'populate-tree',
@@ -223,7 +228,8 @@ function populate(kind: 'flat' | 'tree'): Workload {
 				nodes,
 				secs,
 				complete: complete ? 1 : 0,
-				estimatedSecsForCount: complete ? secs : extrapolate(out.checkpoints, count),
+				secsForFirstPart: secondsAt(out.checkpoints, firstPart(count)),
+				estimatedSecsForCount: complete ? secs : extrapolateAtFinalRate(out.checkpoints, count),
 				insertsPerSec: nodes / secs,
 				cpuSecsPerNode: cpuSecs / nodes,
 				rssPerNodeBytes: (after.rssBytes - before.rssBytes) / nodes,
@@ -231,10 +237,6 @@ function populate(kind: 'flat' | 'tree'): Workload {
 			};
 		},
 	};
-}
-
-function extrapolate(checkpoints: Checkpoint[], count: number): number {
-	return checkpoints.length >= 2 ? extrapolateSeconds(checkpoints, count) : Number.NaN;
 }
 
 /** In the order they run within a round. */

@@ -33,7 +33,9 @@
 #include <unistd.h>
 #include <time.h>
 #include <sys/epoll.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <xenstore.h>
@@ -170,6 +172,7 @@ static void child_loop(int proc, const char *op, int nodes, int ready_fd)
 	unsigned seed = proc * 7919 + 1;
 	if (write(ready_fd, "r", 1) != 1)
 		_exit(1);
+	close(ready_fd); /* so the parent sees end-of-file, not a hang, if a client dies before this */
 	for (long n = 0;; n++) {
 		int at_start = __atomic_load_n(phase, __ATOMIC_RELAXED);
 		if (at_start == STOP)
@@ -230,6 +233,7 @@ static int run_clients(const char *op, int procs, double secs, int nodes, double
 		if (pid < 0)
 			die("fork");
 		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a killed parent, looping on */
 			close(ready[0]);
 			child_loop(p, op, nodes, ready[1]);
 		}
@@ -239,6 +243,9 @@ static int run_clients(const char *op, int procs, double secs, int nodes, double
 	for (int p = 0; p < procs; p++)
 		if (read(ready[0], &c, 1) != 1) {
 			fprintf(stderr, "xsload: a client could not connect\n");
+			__atomic_store_n(phase, STOP, __ATOMIC_RELAXED);
+			while (wait(NULL) > 0)
+				;
 			return 1;
 		}
 	sleep_for(warmup);

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-	extrapolateSeconds,
-	fitLinearQuadratic,
+	extrapolateAtFinalRate,
 	formatBytes,
 	formatCount,
 	formatRatio,
 	formatSeconds,
 	median,
 	percentile,
+	secondsAt,
 	spread,
 	summarize,
 } from '../../bench/stats.ts';
@@ -105,26 +105,48 @@ describe('formatting', () => {
 	});
 });
 
-describe('fitLinearQuadratic / extrapolateSeconds', () => {
-	const a = 5e-5;
-	const b = 1.5e-8;
-	const exact = [2000, 4000, 6000, 8000, 10000].map((n) => ({ n, t: a * n + b * n * n }));
-	it('recovers the coefficients of points that lie on t = a·n + b·n²', () => {
-		const fit = fitLinearQuadratic(exact);
-		assert.ok(Math.abs(fit.a - a) / a < 1e-9, `a = ${fit.a}`);
-		assert.ok(Math.abs(fit.b - b) / b < 1e-9, `b = ${fit.b}`);
+describe('secondsAt', () => {
+	const points = [
+		{ n: 100, t: 1 },
+		{ n: 200, t: 3 },
+		{ n: 300, t: 7 },
+	];
+	it('reads a checkpoint exactly and interpolates between checkpoints, from 0 at 0', () => {
+		assert.equal(secondsAt(points, 200), 3);
+		assert.equal(secondsAt(points, 250), 5);
+		assert.equal(secondsAt(points, 50), 0.5);
 	});
-	it('extrapolates to a count beyond the checkpoints', () => {
-		const t = extrapolateSeconds(exact, 200_000);
-		assert.ok(Math.abs(t - (a * 200_000 + b * 200_000 ** 2)) < 1e-6, `t = ${t}`);
+	it('is NaN for a count never reached', () => {
+		assert.ok(Number.isNaN(secondsAt(points, 301)));
+		assert.ok(Number.isNaN(secondsAt([], 1)));
 	});
-	it('stays exact at counts whose fourth powers are large (1,000,000 nodes)', () => {
-		const big = [1e5, 2e5, 3e5].map((n) => ({ n, t: a * n + b * n * n }));
-		const t = extrapolateSeconds(big, 1e6);
-		assert.ok(Math.abs(t - (a * 1e6 + b * 1e12)) / t < 1e-9, `t = ${t}`);
+});
+
+describe('extrapolateAtFinalRate', () => {
+	it('goes on from the last checkpoint at the rate of the last quarter of the run', () => {
+		// 1,000 inserts/s at first, then 100/s: the last quarter (t >= 30 of 40) runs at 100/s
+		const points = [
+			{ n: 10_000, t: 10 },
+			{ n: 11_000, t: 20 },
+			{ n: 12_000, t: 30 },
+			{ n: 13_000, t: 40 },
+		];
+		assert.equal(extrapolateAtFinalRate(points, 20_000), 40 + 7_000 / 100);
 	});
-	it('refuses fewer than two distinct counts', () => {
-		assert.throws(() => fitLinearQuadratic([{ n: 10, t: 1 }]), /two or more/);
-		assert.throws(() => fitLinearQuadratic([]), /two or more/);
+	it('uses the first checkpoint when none falls before the last quarter', () => {
+		assert.equal(
+			extrapolateAtFinalRate(
+				[
+					{ n: 100, t: 9 },
+					{ n: 200, t: 10 },
+				],
+				1000,
+			),
+			10 + 800 / 100,
+		);
+	});
+	it('is NaN with fewer than two checkpoints', () => {
+		assert.ok(Number.isNaN(extrapolateAtFinalRate([{ n: 5, t: 1 }], 10)));
+		assert.ok(Number.isNaN(extrapolateAtFinalRate([], 10)));
 	});
 });
