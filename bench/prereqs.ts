@@ -50,7 +50,7 @@ export function checkPrerequisites(needReferenceDaemons: boolean): void {
 			'The benchmark cannot run on this machine yet; missing:',
 			...missing.map((p) => `  - ${p.what}`),
 			'Install them with:',
-			`  ${sudo}apt-get install -y ${missing.map((p) => p.pkg).join(' ')}`,
+			`  ${sudo}apt-get update && ${sudo}apt-get install -y ${missing.map((p) => p.pkg).join(' ')}`,
 		].join('\n'),
 	);
 }
