@@ -27,8 +27,8 @@ const usage = `usage: npm run bench -- [options]
   --quick           short runs and small sizes, to iterate (figures not comparable to a full run)
   --out DIR         write BENCHMARKS.md and results.json there; default: the project
                     (BENCHMARKS.md, bench/results.json) for a full run,
-                    ${relative(projectRoot, cacheDir)} for a partial one (--only, --daemons or --quick), so the committed report
-                    is only replaced by a full run
+                    ${relative(projectRoot, cacheDir)} for a partial one
+                    (--only, --daemons or --quick): only a full run replaces the committed report
   --help`;
 
 function positiveInt(name: string, text: string): number {
