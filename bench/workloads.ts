@@ -162,13 +162,14 @@ const contention: Workload = {
 			['contend', '8', String(secs), '-w', String(warmup)],
 			secs + 60,
 		);
-		if (num(out, 'failed_procs') > 0) throw new Error(`${out.result.failed_procs} clients failed`);
+		if (num(out, 'errors') > 0 || num(out, 'failed_procs') > 0) {
+			throw new Error(`${out.result.errors} failed transactions, ${out.result.failed_procs} failed clients`);
+		}
 		const commits = num(out, 'ops');
 		return {
 			commitsPerSec: num(out, 'ops_per_s'),
 			conflictsPerSec: num(out, 'conflicts') / num(out, 'secs'),
 			cpuSecsPerCommit: commits > 0 ? cpuSecs / commits : Number.NaN,
-			errors: num(out, 'errors'),
 			commitsTotal: num(out, 'commits_total'),
 			finalCounter: num(out, 'final'),
 			lostUpdates: num(out, 'lost'),
@@ -195,7 +196,10 @@ const watchFanout: Workload = {
 	},
 };
 
-/** Every daemon is timed to this many of `count` inserts too, so that even one stopped early is compared on a measurement. */
+/**
+ * Every daemon is also timed to this many of `count` inserts, which even one stopped early reaches,
+ * so that all are compared on a measurement.
+ */
 export function firstPart(count: number): number {
 	return Math.round(count / 20);
 }
