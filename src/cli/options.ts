@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { SUCCESSOR_MARKER } from '../liveupdate/target.ts';
 import type { Quotas } from '../store/quota.ts';
 import { quotaName } from '../store/quota.ts';
 
@@ -22,6 +23,8 @@ export interface Options {
 	/** Taking over from oxenstored: read its text dump (`--live --restart`). */
 	oxenstoredLive: boolean;
 	oxenstoredConfig: string | undefined;
+	/** Give each introduced domain a Unix socket standing for its ring (testing without Xen). */
+	emulateDomains: boolean;
 	/** Accepted options that change nothing here, with the reason, for the log. */
 	ignored: string[];
 }
@@ -53,6 +56,8 @@ const spec = {
 	event: { type: 'string', short: 'e' },
 	'master-domid': { type: 'string', short: 'm' },
 	'priv-domid': { type: 'string', short: 'p' },
+	// tsxenstored's own.
+	'emulate-domains': { type: 'boolean' },
 	// oxenstored's own options, for taking over from it.
 	'config-file': { type: 'string' },
 	live: { type: 'boolean' },
@@ -149,6 +154,7 @@ export function parseOptions(argv: string[]): Options {
 		help: v.help === true,
 		oxenstoredLive: v.live === true,
 		oxenstoredConfig: v['config-file'],
+		emulateDomains: v['emulate-domains'] === true,
 		ignored,
 	};
 }
@@ -180,6 +186,14 @@ where options may include (those of C xenstored, with the same meanings):
   -K, --keep-orphans      keep the nodes of a domain when it goes away
   -V, --verbose           log more
   -U, --live-update       start as the successor of a live update (reads the state file)
+
+tsxenstored's own:
+
+  --emulate-domains       give each domain dom0 introduces a Unix socket standing for its ring,
+                          $XENSTORED_RUNDIR/domain/<domid>/socket: a client connected there is that
+                          domain (for testing guests without Xen)
+
+${SUCCESSOR_MARKER} (as successor, and as predecessor of any daemon).
 
 Environment: XENSTORED_RUNDIR (socket directory, default /var/run/xenstored),
 XENSTORED_PATH (socket path, overrides the directory), XENSTORED_ROOTDIR (state directory for live

@@ -1,11 +1,34 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, realpathSync, writeFileSync, writeSync } from 'node:fs';
+import {
+	closeSync,
+	existsSync,
+	mkdirSync,
+	openSync,
+	realpathSync,
+	rmSync,
+	writeFileSync,
+	writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { restoreDaemon } from '../liveupdate/restore.ts';
 import { Daemon } from '../server/daemon.ts';
 import { createLogger } from '../server/log.ts';
-import { locations } from './environment.ts';
+import { type Locations, locations } from './environment.ts';
 import { type Options, parseOptions, USAGE, UsageError } from './options.ts';
+
+/** Where oxenstored leaves its state for the binary it execs with `--live --restart`. */
+const OXENSTORED_DUMP = '/var/run/xenstored/db';
+
+/**
+ * The state file a predecessor left: `$XENSTORED_ROOTDIR/state_dump` (current C xenstored and
+ * tsxenstored), else `$XENSTORED_RUNDIR/state_dump` (C xenstored 4.17 kept it in its run dir).
+ */
+function liveUpdateStateFile(where: Locations): string {
+	const primary = join(where.rootDir, 'state_dump');
+	const legacy = join(where.runDir, 'state_dump');
+	return existsSync(primary) || !existsSync(legacy) ? primary : legacy;
+}
 
 /** Set in the environment of the background process a daemonizing start spawns. */
 const NOTIFY_FD_ENV = 'TSXENSTORED_NOTIFY_FD';
@@ -57,7 +80,13 @@ export async function main(argv: string[]): Promise<void> {
 		}
 	}
 	const notifyFd = process.env[NOTIFY_FD_ENV];
-	if (!options.noFork && notifyFd === undefined && !options.liveUpdate) {
+	// A successor keeps the predecessor's place: it never goes to the background again.
+	const stateFile = options.liveUpdate
+		? liveUpdateStateFile(where)
+		: options.oxenstoredLive
+			? OXENSTORED_DUMP
+			: undefined;
+	if (!options.noFork && notifyFd === undefined && stateFile === undefined) {
 		await daemonize(argv, options, join(where.runDir, 'tsxenstored.log'));
 	}
 	delete process.env[NOTIFY_FD_ENV];
@@ -66,17 +95,39 @@ export async function main(argv: string[]): Promise<void> {
 	for (const reason of options.ignored) log.info(`option ${reason}`);
 	const daemon = new Daemon({
 		socketPath: where.socketPath,
+		runDir: where.runDir,
+		rootDir: where.rootDir,
+		originalArgs: argv.filter((a) => a !== '-U' && a !== '--live-update'),
+		restoring: stateFile !== undefined,
+		emulateDomains: options.emulateDomains,
 		quotas: options.quotas,
 		softMemoryQuota: options.softMemoryQuota,
 		traceFile: options.traceFile,
 		keepOrphans: options.keepOrphans,
 		log,
 	});
-	try {
-		await daemon.listen();
-	} catch (e) {
-		log.error(`cannot listen on ${where.socketPath}: ${(e as Error).message}`);
-		process.exit(1);
+	if (stateFile !== undefined) {
+		try {
+			const report = await restoreDaemon(daemon, stateFile);
+			log.info(
+				`live update: restored ${report.nodes} nodes, ${report.connections} connections, ` +
+					`${report.watches} watches, ${report.transactions} transactions from ${stateFile}`,
+			);
+			for (const note of report.notes) log.warn(`live update: ${note}`);
+			if (options.oxenstoredLive) daemon.liveUpdate.completedElsewhere();
+		} catch (e) {
+			log.error(`live update: cannot restore from ${stateFile}: ${(e as Error).stack ?? e}`);
+			process.exit(1);
+		}
+		// The predecessor waits for this: from now on this process serves.
+		rmSync(stateFile, { force: true });
+	} else {
+		try {
+			await daemon.listen();
+		} catch (e) {
+			log.error(`cannot listen on ${where.socketPath}: ${(e as Error).message}`);
+			process.exit(1);
+		}
 	}
 	if (options.pidFile !== undefined) writeFileSync(options.pidFile, `${process.pid}\n`);
 	if (options.outputPid && options.noFork) process.stdout.write(`${process.pid}\n`);

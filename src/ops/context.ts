@@ -40,8 +40,8 @@ export interface ControlHost {
 	print(text: string): void;
 	/** `quota <domid>`: what a domain uses beyond its nodes, or undefined for an unknown domain. */
 	domainUsage(domid: number): DomainUsage | undefined;
-	/** `live-update ...`: the reply text ("OK", "BUSY" or an error message). */
-	liveUpdate(session: Session, args: string[]): string | Promise<string>;
+	/** `live-update ...`: the reply text ("OK" or a sentence saying why not). */
+	liveUpdate(session: Session, args: string[], reqId: number, txId: number): string | Promise<string>;
 }
 
 export interface DomainUsage {
@@ -59,6 +59,8 @@ export interface DomainHost {
 	release(domid: number): void;
 	/** SET_TARGET: let `domid` act with the rights of `target`. */
 	setTarget(domid: number, target: number): void;
+	/** Watches and open transactions of all a domain's connections (their quotas are per domain). */
+	usage(domid: number): { watches: number; transactions: number };
 }
 
 /** A request as an operation receives it, its transaction already looked up. */

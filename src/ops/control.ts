@@ -2,13 +2,13 @@ import { XenstoreError } from '../protocol/errors.ts';
 import { checkStore } from '../store/check.ts';
 import { type QuotaName, quotaName } from '../store/quota.ts';
 import { atoi, splitStrings } from './args.ts';
-import { OK, type Operation, type Reply, type Services, type Session } from './context.ts';
+import { OK, type Operation, type Reply, type Request, type Services, type Session } from './context.ts';
 
 type Command = {
 	usage: string;
 	/** Arguments beyond this count are not split out (live-update passes binary-safe strings). */
 	maxArgs?: number;
-	run(services: Services, session: Session, args: string[]): Reply | Promise<Reply>;
+	run(services: Services, session: Session, args: string[], request: Request): Reply | Promise<Reply>;
 };
 
 const DESCRIPTIONS: Record<QuotaName, string> = {
@@ -75,7 +75,8 @@ const commands: Record<string, Command> = {
 	'live-update': {
 		usage: '[-c <cmdline>] [-F] [-t <timeout>] <file>\n    Default timeout is 60 seconds.',
 		maxArgs: 4,
-		run: async ({ control }, session, args) => `${await control.liveUpdate(session, args)}\0`,
+		run: async ({ control }, session, args, { reqId, txId }) =>
+			`${await control.liveUpdate(session, args, reqId, txId)}\0`,
 	},
 	logfile: {
 		usage: '<file>',
@@ -154,12 +155,13 @@ const commands: Record<string, Command> = {
  * CONTROL `cmd\0[arg\0...]`: daemon administration for dom0 (`xenstore-control`). Replies are
  * text, in the formats of C xenstored 4.17 so that scripts reading them carry over.
  */
-export const control: Operation = (services, session, { payload }) => {
+export const control: Operation = (services, session, request) => {
+	const { payload } = request;
 	const args = splitStrings(payload);
 	const name = args[0];
 	if (name === undefined) throw new XenstoreError('EINVAL', 'CONTROL needs a command');
 	const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined;
 	if (cmd === undefined) throw new XenstoreError('EINVAL', `unknown control command "${name}"`);
 	const rest = args.slice(1, cmd.maxArgs === undefined ? undefined : cmd.maxArgs + 1);
-	return cmd.run(services, session, rest);
+	return cmd.run(services, session, rest, request);
 };

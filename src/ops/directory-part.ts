@@ -10,7 +10,8 @@ import type { Operation } from './context.ts';
 export const directoryPart: Operation = ({ store }, session, { payload, tx }) => {
 	const [rawPath, rawOffset] = requireArgs(payload, 2, 'DIRECTORY_PART');
 	const path = canonicalPath(session.paths, rawPath!);
-	const offset = Math.max(0, atoi(rawOffset!));
+	// C reads the offset with atoi into an unsigned int: a negative one lies past the end.
+	const offset = atoi(rawOffset!) >>> 0;
 	const part = store.directoryPart(session.caller, tx, path, offset);
 	const gen = `${part.generation}\0`;
 	const out = Buffer.allocUnsafe(gen.length + part.names.length + (part.complete ? 1 : 0));

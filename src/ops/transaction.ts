@@ -3,14 +3,19 @@ import { checkQuota } from '../store/quota.ts';
 import { requireOneArg } from './args.ts';
 import { OK, type Operation } from './context.ts';
 
-/** TRANSACTION_START `\0` → the new id in decimal. Transactions do not nest. */
-export const transactionStart: Operation = ({ store }, session, { tx }) => {
+/**
+ * TRANSACTION_START `\0` → the new id in decimal. Transactions do not nest. The quota counts the
+ * open transactions of all the domain's connections, as C xenstored counts them per domain.
+ */
+export const transactionStart: Operation = ({ store, domains }, session, { tx }) => {
 	if (tx !== undefined) throw new XenstoreError('EBUSY', 'transactions do not nest');
 	const { domid, privileged } = session.caller;
-	if (!privileged)
-		checkQuota('transactions', store.quota(domid, 'transactions'), session.transactions.size + 1, domid);
+	if (!privileged) {
+		const open = domains.usage(domid).transactions;
+		checkQuota('transactions', store.quota(domid, 'transactions'), open + 1, domid);
+	}
 	const id = session.nextTransactionId();
-	session.transactions.set(id, store.startTransaction(id, domid));
+	session.transactions.set(id, store.startTransaction(id, session.caller));
 	return `${id}\0`;
 };
 

@@ -2,9 +2,11 @@ import { XenstoreError } from '../protocol/errors.ts';
 import { Feature } from '../protocol/limits.ts';
 import { canonicalWatchPath } from '../store/path.ts';
 import { checkQuota } from '../store/quota.ts';
+import type { Store } from '../store/store.ts';
 import { reportedPath, type Watch } from '../store/watches.ts';
 import { atoi, splitStrings } from './args.ts';
 import { OK, type Operation, type Session } from './context.ts';
+import { featuresOf } from './feature.ts';
 
 export function watchKey(path: string, token: string): string {
 	return `${path}\0${token}`;
@@ -12,13 +14,14 @@ export function watchKey(path: string, token: string): string {
 
 /**
  * WATCH `path\0token\0[depth\0]`: watch a path and everything below it (up to `depth` levels
- * when given: feature WATCHDEPTH). The watcher hears once at once, for the path itself.
+ * when given: feature WATCHDEPTH, if the caller's domain has it). The watcher hears once at once,
+ * for the path itself.
  */
 export const watch: Operation = (services, session, { payload }) => {
 	const args = splitStrings(payload);
 	const { store } = services;
 	let depth = -1;
-	if (args.length === 3 && (services.features & Feature.WATCHDEPTH) !== 0) {
+	if (args.length === 3 && (featuresOf(services, session.caller) & Feature.WATCHDEPTH) !== 0) {
 		depth = atoi(args[2]!);
 		if (depth < 0) throw new XenstoreError('EINVAL', `invalid watch depth "${args[2]}"`);
 	} else if (args.length !== 2) {
@@ -30,8 +33,23 @@ export const watch: Operation = (services, session, { payload }) => {
 	if (session.watches.has(key)) throw new XenstoreError('EEXIST', `watch ${args[0]} ${token} already set`);
 	if (!session.caller.privileged) {
 		const domid = session.caller.domid;
-		checkQuota('watches', store.quota(domid, 'watches'), session.watches.size + 1, domid);
+		checkQuota('watches', store.quota(domid, 'watches'), services.domains.usage(domid).watches + 1, domid);
 	}
+	const w = addWatch(store, session, path, token, depth, relative);
+	// The reply goes out first; the initial event follows it on the same connection.
+	session.eventAfterReply(reportedPath(w, path), token);
+	return OK;
+};
+
+/** Register a watch of a session (also used to restore watches after live update). */
+export function addWatch(
+	store: Store,
+	session: Session,
+	path: string,
+	token: string,
+	depth: number,
+	relative: boolean,
+): Watch {
 	const w: Watch = {
 		watcher: session,
 		path,
@@ -40,12 +58,10 @@ export const watch: Operation = (services, session, { payload }) => {
 		relativeTo: relative ? session.paths.home : undefined,
 		seq: store.watches.nextSeq(),
 	};
-	session.watches.set(key, w);
+	session.watches.set(watchKey(path, token), w);
 	store.watches.add(w);
-	// The reply goes out first; the initial event follows it on the same connection.
-	session.eventAfterReply(reportedPath(w, path), token);
-	return OK;
-};
+	return w;
+}
 
 /** UNWATCH `path\0token\0`: the pair must match a watch of this connection. */
 export const unwatch: Operation = ({ store }, session, { payload }) => {

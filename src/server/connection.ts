@@ -11,7 +11,7 @@ import type { Watch } from '../store/watches.ts';
 import { dispatch, type Outcome } from './dispatch.ts';
 import type { Logger } from './log.ts';
 import type { Tracer } from './trace.ts';
-import type { Transport } from './transport.ts';
+import type { CloseCause, Transport } from './transport.ts';
 
 /** What a connection needs from the daemon that owns it. */
 export interface ConnectionHost {
@@ -32,6 +32,12 @@ export interface ConnectionHost {
 const MAX_QUEUED_OUTPUT = 16 * 1024 * 1024;
 
 /**
+ * Replies queued in one turn after which a connection stops handling requests until they have
+ * been written: a burst of pipelined reads of big values cannot make its output grow unchecked.
+ */
+const TURN_OUTPUT_LIMIT = 256 * 1024;
+
+/**
  * One client: its transport, the requests it sends (processed in order, one reply each) and what
  * it holds in the store (transactions, watches). Replies and events are queued and written once
  * per event-loop turn; while the peer does not take its output, no further request is processed.
@@ -44,13 +50,15 @@ export class Connection implements Session {
 	readonly watches = new Map<string, Watch>();
 	readonly transport: Transport;
 	private readonly host: ConnectionHost;
-	private readonly reader = new FrameReader();
+	private reader = new FrameReader();
 	private out: Buffer[] = [];
 	private outBytes = 0;
 	/** Events queued and not yet written: an identical one is not queued twice (as in C). */
 	private readonly queuedEvents = new Set<string>();
 	private lastTxId = 0;
 	private afterReply: Array<[string, string]> = [];
+	/** Replies queued and not yet handed to the transport (the `outstanding` quota of guests). */
+	private pendingReplies = 0;
 	/** The peer is not taking output: stop processing input until it drains. */
 	private blocked = false;
 	/** A request is being answered asynchronously (live update): later ones wait. */
@@ -58,6 +66,8 @@ export class Connection implements Session {
 	/** Live update or shutdown holds all input. */
 	private held = false;
 	private isClosed = false;
+	/** Whether the transport is delivering input (it is paused whenever requests must wait). */
+	private reading = true;
 
 	constructor(host: ConnectionHost, id: number, transport: Transport, caller: Caller, paths: PathContext) {
 		this.host = host;
@@ -85,10 +95,28 @@ export class Connection implements Session {
 			drain: () => {
 				this.blocked = false;
 				this.flush();
-				if (!this.blocked) this.processInput();
+				this.processInput();
 			},
 			close: (reason) => this.closeNow(reason),
+			reset: () => this.restart('peer reconnected'),
 		});
+	}
+
+	/**
+	 * Start over on the same transport, forgetting everything the peer had: its guest reconnected
+	 * (ring), or dom0 introduced its domain again (as C xenstored resets the domain's connection).
+	 */
+	restart(reason: string): void {
+		this.host.log.info(`${this.label}: ${reason}; its watches, transactions and queued data are dropped`);
+		this.reader = new FrameReader();
+		this.out = [];
+		this.outBytes = 0;
+		this.pendingReplies = 0;
+		this.queuedEvents.clear();
+		this.afterReply = [];
+		this.blocked = false;
+		resetSession(this, this.host.services);
+		this.syncReading();
 	}
 
 	nextTransactionId(): number {
@@ -102,21 +130,51 @@ export class Connection implements Session {
 		this.afterReply.push([path, token]);
 	}
 
+	/** Whether another request may be handled now. */
+	private canProcess(): boolean {
+		return !this.isClosed && !this.blocked && !this.busy && !this.held && this.mayProcess();
+	}
+
+	/**
+	 * Pause the transport while requests must wait, so that a peer that sends without reading its
+	 * replies is held back by its own socket buffer (or ring), not by this process's memory.
+	 */
+	private syncReading(): void {
+		const want = this.canProcess();
+		if (want === this.reading || this.isClosed) return;
+		this.reading = want;
+		if (want) this.transport.resume();
+		else this.transport.pause();
+	}
+
 	/** Handle every whole request received, in order, until one must wait. */
 	processInput(): void {
-		while (!this.isClosed && !this.blocked && !this.busy && !this.held) {
+		while (this.canProcess()) {
 			let frame: Frame | undefined;
 			try {
 				frame = this.reader.next();
 			} catch (e) {
 				if (!(e instanceof PayloadTooLongError)) throw e;
 				this.host.log.warn(`${this.label}: ${e.message}; closing it`);
-				this.close(`protocol violation: ${e.message}`);
+				this.close(`protocol violation: ${e.message}`, 'protocol-violation');
 				return;
 			}
-			if (frame === undefined) return;
+			if (frame === undefined) break;
 			this.handle(frame);
 		}
+		this.syncReading();
+	}
+
+	/**
+	 * Whether this turn's output leaves room for another request: a burst of pipelined requests
+	 * cannot make output grow unchecked, and a guest gets at most its `outstanding` quota of
+	 * unanswered requests (the rest wait in the transport, as they wait in the ring for C).
+	 */
+	private mayProcess(): boolean {
+		if (this.outBytes >= TURN_OUTPUT_LIMIT) return false;
+		if (this.caller.privileged) return true;
+		const limit = this.host.services.store.quota(this.caller.domid, 'outstanding');
+		return limit === 0 || this.pendingReplies < limit;
 	}
 
 	private handle(frame: Frame): void {
@@ -125,12 +183,10 @@ export class Connection implements Session {
 		const outcome = dispatch(this.host.services, this, frame);
 		if (outcome instanceof Promise) {
 			this.busy = true;
-			this.transport.pause();
 			outcome.then((o) => {
 				this.busy = false;
 				if (this.isClosed) return;
 				this.reply(o);
-				this.transport.resume();
 				this.processInput();
 			});
 			return;
@@ -140,6 +196,7 @@ export class Connection implements Session {
 
 	private reply(outcome: Outcome): void {
 		if (outcome.error?.code === 'EIO') this.host.log.error(`${this.label}: ${outcome.error.message}`);
+		this.pendingReplies++;
 		this.enqueue(outcome.frame);
 		if (this.afterReply.length > 0) {
 			const events = this.afterReply;
@@ -181,27 +238,49 @@ export class Connection implements Session {
 		const batch = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
 		this.out = [];
 		this.outBytes = 0;
+		this.pendingReplies = 0;
 		this.queuedEvents.clear();
-		if (!this.transport.write(batch)) {
-			this.blocked = true;
-		}
+		if (!this.transport.write(batch)) this.blocked = true;
+		// Requests left waiting because this turn's output was large go on now.
+		this.processInput();
 	}
 
 	/** Stop processing input (live update, shutdown); `release` restarts it. */
 	hold(): void {
 		this.held = true;
-		this.transport.pause();
+		this.syncReading();
 	}
 
 	release(): void {
 		this.held = false;
-		this.transport.resume();
 		this.processInput();
+	}
+
+	/** Whether all output is either written or in `pendingOutput` (live update waits for it). */
+	get settled(): boolean {
+		return this.out.length === 0 && this.transport.settled();
+	}
+
+	/** Live update: an open transaction carried over, under its id. */
+	adoptTransaction(tx: Transaction): void {
+		this.transactions.set(tx.id, tx);
+		if (tx.id > this.lastTxId) this.lastTxId = tx.id;
+	}
+
+	/** Live update: the input and output a predecessor had not dealt with, processed and sent first. */
+	restorePending(input: Buffer, output: Buffer): void {
+		if (input.length > 0) this.reader.push(Buffer.from(input));
+		if (output.length > 0) {
+			this.out.push(Buffer.from(output));
+			this.outBytes += output.length;
+			this.host.scheduleFlush(this);
+		}
 	}
 
 	/** Bytes received but not yet processed (a partly received request), for live update. */
 	unprocessedInput(): Buffer {
-		return this.reader.unconsumed();
+		const unread = this.transport.takeUnread();
+		return unread.length === 0 ? this.reader.unconsumed() : Buffer.concat([this.reader.unconsumed(), unread]);
 	}
 
 	/** Output not yet handed to the transport, then what the transport still holds. */
@@ -209,8 +288,8 @@ export class Connection implements Session {
 		return Buffer.concat([this.transport.pendingOutput(), ...this.out]);
 	}
 
-	close(reason: string): void {
-		this.transport.close(reason);
+	close(reason: string, cause?: CloseCause): void {
+		this.transport.close(reason, cause);
 		this.closeNow(reason);
 	}
 

@@ -29,7 +29,9 @@ export class ControlService implements ControlHost {
 			`memory report ${new Date().toISOString()}`,
 			`rss ${mem.rss} heap-used ${mem.heapUsed} heap-total ${mem.heapTotal} external ${mem.external} array-buffers ${mem.arrayBuffers}`,
 			`nodes ${store.tree.nodeCount} watches ${store.watches.size} connections ${connections.size} transactions ${transactions}`,
-			...[...store.ownership()].map(([domid, n]) => `domain ${domid}: ${n} nodes`),
+			...[...store.accounts.entries()].map(
+				([domid, u]) => `domain ${domid}: ${u.nodes} nodes, ${u.bytes} bytes`,
+			),
 		];
 		try {
 			appendFileSync(target, `${lines.join('\n')}\n`);
@@ -47,16 +49,11 @@ export class ControlService implements ControlHost {
 
 	domainUsage(domid: number): DomainUsage | undefined {
 		if (this.daemon.store.domains.get(domid) === undefined) return undefined;
-		const usage: DomainUsage = { watches: 0, transactions: 0, outstanding: 0, memory: 0 };
-		for (const c of this.daemon.connections.values()) {
-			if (c.caller.domid !== domid) continue;
-			usage.watches += c.watches.size;
-			usage.transactions += c.transactions.size;
-		}
-		return usage;
+		const { watches, transactions } = this.daemon.domainService.usage(domid);
+		return { watches, transactions, outstanding: 0, memory: this.daemon.store.accounts.get(domid).bytes };
 	}
 
-	liveUpdate(_session: Session, _args: string[]): string {
-		return 'live update is not available in this build';
+	liveUpdate(session: Session, args: string[], reqId: number, txId: number): string | Promise<string> {
+		return this.daemon.liveUpdate.handle(session, args, reqId, txId);
 	}
 }

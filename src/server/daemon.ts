@@ -1,9 +1,11 @@
 import { chmodSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, Socket } from 'node:net';
+import { LiveUpdateControl } from '../liveupdate/control.ts';
+import { LiveUpdater } from '../liveupdate/updater.ts';
 import type { Services } from '../ops/context.ts';
 import { Feature } from '../protocol/limits.ts';
-import { domainHome } from '../store/path.ts';
-import { PRIVILEGED_CALLER } from '../store/perms.ts';
+import { domainHome, type PathContext } from '../store/path.ts';
+import { type Caller, PRIVILEGED_CALLER } from '../store/perms.ts';
 import type { Quotas } from '../store/quota.ts';
 import { Store } from '../store/store.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
@@ -18,11 +20,21 @@ export const SERVER_FEATURES = Feature.ERROR | Feature.WATCHDEPTH | Feature.DOMI
 
 export interface DaemonOptions {
 	socketPath: string;
+	/** $XENSTORED_RUNDIR: emulated domains' sockets go below it. */
+	runDir: string;
+	/** $XENSTORED_ROOTDIR: where live update writes its state file. */
+	rootDir: string;
+	/** The command line this daemon was started with: its successor's, unless live update gives one. */
+	originalArgs: readonly string[];
+	/** Give each introduced domain a Unix socket that stands for its ring (no Xen needed). */
+	emulateDomains?: boolean;
 	quotas?: Partial<Quotas>;
 	softMemoryQuota?: number;
 	traceFile?: string | undefined;
-	keepOrphans?: boolean;
+	keepOrphans: boolean;
 	log: Logger;
+	/** The store will be restored from a predecessor's state: start it without initial nodes. */
+	restoring?: boolean;
 }
 
 /**
@@ -36,22 +48,39 @@ export class Daemon implements ConnectionHost {
 	readonly tracer: Tracer;
 	readonly options: DaemonOptions;
 	readonly connections = new Map<number, Connection>();
+	readonly domainService: DomainService;
+	readonly liveUpdate: LiveUpdateControl;
 	private server: Server | undefined;
+	/** Live update holds every connection, and any accepted meanwhile, until it ends. */
+	private holding = false;
 	private nextConnId = 1;
-	private readonly dirty = new Set<Connection>();
+	private dirty = new Set<Connection>();
+	private spare = new Set<Connection>();
 	private flushScheduled = false;
 
 	constructor(options: DaemonOptions) {
 		this.options = options;
 		this.log = options.log;
 		this.tracer = new Tracer(options.traceFile);
-		this.store = new Store({ quotas: options.quotas, features: SERVER_FEATURES });
+		this.store = new Store({
+			quotas: options.quotas,
+			features: SERVER_FEATURES,
+			warn: (m) => this.log.warn(m),
+		});
 		if (options.softMemoryQuota !== undefined) this.store.softQuotas.memory = options.softMemoryQuota;
+		this.domainService = new DomainService(this);
+		this.liveUpdate = new LiveUpdateControl(
+			new LiveUpdater(this, {
+				rootDir: options.rootDir,
+				runDir: options.runDir,
+				originalArgs: options.originalArgs,
+			}),
+		);
 		this.services = {
 			store: this.store,
 			features: SERVER_FEATURES,
 			control: new ControlService(this),
-			domains: new DomainService(this),
+			domains: this.domainService,
 		};
 	}
 
@@ -82,14 +111,66 @@ export class Daemon implements ConnectionHost {
 	 * other dom0 tools rely on this).
 	 */
 	accept(socket: Socket): Connection {
-		const conn = new Connection(this, this.nextConnId++, new SocketTransport(socket), PRIVILEGED_CALLER, {
-			home: domainHome(0),
-			pathMax: 0,
-		});
+		return this.addConnection(socket, PRIVILEGED_CALLER, { home: domainHome(0), pathMax: 0 });
+	}
+
+	/** Serve a connected socket as `caller`. */
+	addConnection(socket: Socket, caller: Caller, paths: PathContext): Connection {
+		const conn = new Connection(this, this.nextConnId++, new SocketTransport(socket), caller, paths);
 		this.connections.set(conn.id, conn);
 		conn.start();
+		if (this.holding) conn.hold();
 		this.log.debug(`${conn.label}: connected`);
 		return conn;
+	}
+
+	/** The listening socket's file descriptor (live update passes it on). */
+	get listenerFd(): number {
+		return (this.server as unknown as { _handle?: { fd?: number } } | undefined)?._handle?.fd ?? -1;
+	}
+
+	/** Serve a listening socket inherited from a predecessor. */
+	adoptListener(fd: number): Promise<void> {
+		const server = createServer((socket) => this.accept(socket));
+		this.server = server;
+		return new Promise((resolve, reject) => {
+			server.once('error', reject);
+			server.listen({ fd }, () => {
+				server.off('error', reject);
+				server.on('error', (e) => this.log.error(`listening socket (fd ${fd}): ${e.message}`));
+				resolve();
+			});
+		});
+	}
+
+	/** Serve a client socket inherited from a predecessor. */
+	adoptSocket(fd: number, caller: Caller, paths: PathContext): Connection {
+		return this.addConnection(new Socket({ fd, readable: true, writable: true }), caller, paths);
+	}
+
+	/** Stop handling requests on every connection (live update). */
+	holdAll(): void {
+		this.holding = true;
+		for (const c of this.connections.values()) c.hold();
+	}
+
+	releaseAll(): void {
+		this.holding = false;
+		for (const c of this.connections.values()) c.release();
+	}
+
+	/**
+	 * Write out everything queued and wait until no write is half done anywhere, for at most `ms`.
+	 * Returns the connections whose peers did not take their output in that time.
+	 */
+	async settle(ms: number): Promise<Connection[]> {
+		const deadline = Date.now() + ms;
+		for (;;) {
+			for (const c of this.connections.values()) c.flush();
+			const busy = [...this.connections.values()].filter((c) => !c.settled);
+			if (busy.length === 0 || Date.now() > deadline) return busy;
+			await new Promise((r) => setTimeout(r, 2));
+		}
 	}
 
 	scheduleFlush(conn: Connection): void {
@@ -98,13 +179,18 @@ export class Daemon implements ConnectionHost {
 		this.flushScheduled = true;
 		setImmediate(() => {
 			this.flushScheduled = false;
-			for (const c of this.dirty) c.flush();
-			this.dirty.clear();
+			// Swap sets first: flushing may queue more output, for the next turn.
+			const batch = this.dirty;
+			this.dirty = this.spare;
+			this.spare = batch;
+			for (const c of batch) c.flush();
+			batch.clear();
 		});
 	}
 
 	closed(conn: Connection, reason: string): void {
 		this.connections.delete(conn.id);
+		this.liveUpdate.connectionClosed(conn);
 		this.dirty.delete(conn);
 		this.log.debug(`${conn.label}: closed: ${reason}`);
 	}
@@ -112,6 +198,7 @@ export class Daemon implements ConnectionHost {
 	/** Stop listening and drop every connection. */
 	async shutdown(): Promise<void> {
 		for (const conn of [...this.connections.values()]) conn.close('daemon shutting down');
+		this.domainService.closeAll();
 		await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
 		this.tracer.close();
 	}

@@ -71,6 +71,18 @@ export class SocketTransport implements Transport {
 		}
 	}
 
+	takeUnread(): Buffer {
+		const parts: Buffer[] = [];
+		for (
+			let chunk = this.socket.read() as Buffer | null;
+			chunk !== null;
+			chunk = this.socket.read() as Buffer | null
+		) {
+			parts.push(chunk);
+		}
+		return Buffer.concat(parts);
+	}
+
 	pause(): void {
 		this.socket.pause();
 	}
@@ -83,9 +95,9 @@ export class SocketTransport implements Transport {
 		return Buffer.concat(this.queue, this.queued);
 	}
 
-	/** Whether a batch is still on its way to the kernel (live update waits for it). */
-	get writing(): boolean {
-		return this.inFlight;
+	/** A batch handed to Node may be partly written: only when none is in flight is the queue all. */
+	settled(): boolean {
+		return !this.inFlight;
 	}
 
 	close(reason: string): void {

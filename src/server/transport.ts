@@ -11,7 +11,20 @@ export interface TransportEvents {
 	drain(): void;
 	/** The transport is gone; `reason` says why in words for the log. */
 	close(reason: string): void;
+	/**
+	 * The peer asked to start over on the same transport (ring reconnection): forget the partly
+	 * received request, replies not yet written, watches and transactions of this connection. The
+	 * transport has discarded its own queued output; `data` resumes with a fresh stream.
+	 */
+	reset(): void;
 }
+
+/**
+ * Why the engine ends a connection, when the peer is to be told: a ring shows it in its error word.
+ * `protocol-violation`: the peer broke the wire protocol (a header announced a payload over the
+ * limit).
+ */
+export type CloseCause = 'protocol-violation';
 
 export interface Transport {
 	/** What kind of peer this is, for logs and for the migration stream. */
@@ -23,11 +36,21 @@ export interface Transport {
 	 * producing (stops reading requests) until `drain`. Bytes passed in are never dropped.
 	 */
 	write(chunk: Buffer): boolean;
+	/**
+	 * Bytes already received from the peer but held back because the transport is paused
+	 * (live update carries them with the connection's unprocessed input).
+	 */
+	takeUnread(): Buffer;
 	/** Stop delivering `data` (back-pressure towards the peer); `resume` restarts it. */
 	pause(): void;
 	resume(): void;
 	/** Bytes accepted by `write` but not yet taken by the peer (live update carries them). */
 	pendingOutput(): Buffer;
-	/** Close; `reason` goes to the log. No further events after this returns. */
-	close(reason: string): void;
+	/**
+	 * Whether every byte accepted is either taken by the peer or in `pendingOutput`: no write is
+	 * half done somewhere this process cannot see. Live update waits for it.
+	 */
+	settled(): boolean;
+	/** Close; `reason` goes to the log, `cause` to the peer if it can be told. No further events after this returns. */
+	close(reason: string, cause?: CloseCause): void;
 }

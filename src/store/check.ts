@@ -23,13 +23,12 @@ export function checkStore(store: Store): string[] {
 		owners.set(ownerOf(special.perms), (owners.get(ownerOf(special.perms)) ?? 0) + 1);
 	}
 	if (nodes !== store.tree.nodeCount) problems.push(`node count ${store.tree.nodeCount}, counted ${nodes}`);
-	for (const [domid, n] of store.ownership()) {
-		if (owners.get(domid) !== n)
-			problems.push(`domain ${domid} owns ${n} nodes by account, ${owners.get(domid) ?? 0} counted`);
-	}
-	for (const [domid, n] of owners) {
-		if (store.ownedBy(domid) !== n)
-			problems.push(`domain ${domid} owns ${n} nodes, account says ${store.ownedBy(domid)}`);
+	const domids = new Set([...owners.keys(), ...[...store.accounts.entries()].map(([d]) => d)]);
+	for (const domid of domids) {
+		const counted = owners.get(domid) ?? 0;
+		if (store.ownedBy(domid) !== counted) {
+			problems.push(`domain ${domid} owns ${counted} nodes, its account says ${store.ownedBy(domid)}`);
+		}
 	}
 	return problems;
 }

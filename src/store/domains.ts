@@ -13,7 +13,7 @@ export interface Domain {
 	evtchn: number;
 	/** Server features the domain's ring advertises (SET_FEATURE before INTRODUCE). */
 	features: number;
-	/** This domain's own quota values; the global ones apply where unset. */
+	/** This domain's quota values: a copy of the global ones when the record was made, then its own. */
 	quotas: Partial<Quotas>;
 	/** SET_TARGET: the domain this one acts for (a device model for its guest). */
 	target: number | undefined;
@@ -24,9 +24,15 @@ export interface Domain {
 export class DomainTable {
 	private readonly domains = new Map<number, Domain>();
 	private readonly defaultFeatures: number;
+	private readonly defaultQuotas: () => Partial<Quotas>;
 
-	constructor(defaultFeatures: number) {
+	/**
+	 * `defaultQuotas` gives the global quota values of the moment: a new domain starts with a copy,
+	 * so that changing a global value later applies to new domains only, as the spec says.
+	 */
+	constructor(defaultFeatures: number, defaultQuotas: () => Partial<Quotas> = () => ({})) {
 		this.defaultFeatures = defaultFeatures;
+		this.defaultQuotas = defaultQuotas;
 		this.ensure(0).introduced = true;
 	}
 
@@ -44,7 +50,7 @@ export class DomainTable {
 				gfn: 0n,
 				evtchn: 0,
 				features: this.defaultFeatures,
-				quotas: {},
+				quotas: domid === 0 ? {} : { ...this.defaultQuotas() },
 				target: undefined,
 				shutdown: false,
 			};

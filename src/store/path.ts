@@ -92,6 +92,9 @@ export function canonicalWatchPath(ctx: PathContext, path: string): { path: stri
 	if (path.length > 0 && path.charCodeAt(0) === 64) {
 		if (!hasValidChars(path)) throw new XenstoreError('EINVAL', 'invalid character in path');
 		if (path.length > 2048) throw new XenstoreError('EINVAL', 'special path too long');
+		// As current C xenstored: special paths follow the same shape rules as node paths.
+		if (path.endsWith('/')) throw new XenstoreError('EINVAL', 'trailing /');
+		if (path.includes('//')) throw new XenstoreError('EINVAL', 'empty path element (//)');
 		return { path, relative: false };
 	}
 	const abs = canonicalPath(ctx, path);

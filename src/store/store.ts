@@ -1,8 +1,9 @@
 import { XenstoreError } from '../protocol/errors.ts';
 import { PAYLOAD_MAX } from '../protocol/limits.ts';
+import { Accounts, nodeBytes } from './accounting.ts';
 import { DomainTable } from './domains.ts';
 import { EMPTY_VALUE, Node } from './node.ts';
-import { baseName, childPath, parentPath } from './path.ts';
+import { baseName, childPath, parentPath, pathDepth } from './path.ts';
 import {
 	Access,
 	type AccessBits,
@@ -12,6 +13,7 @@ import {
 	inheritedPerms,
 	isOwner,
 	ownerOf,
+	type PermEntry,
 	type Perms,
 } from './perms.ts';
 import {
@@ -24,13 +26,28 @@ import {
 } from './quota.ts';
 import { conflict, Transaction, type TxNode } from './transaction.ts';
 import { Tree, walkPostOrder } from './tree.ts';
-import { type NodeEvent, WatchIndex } from './watches.ts';
+import { WatchIndex } from './watches.ts';
 
 export interface StoreOptions {
 	/** Global quotas: the defaults of every domain. */
 	quotas?: Partial<Quotas>;
 	/** Server features a new domain gets. */
 	features?: number;
+	/** Where soft-quota warnings go. */
+	warn?: (message: string) => void;
+	/** Start with only the root, for a store about to be restored from a migration stream. */
+	bare?: boolean;
+}
+
+/** A node an open transaction touched, as a migration stream carries it. */
+export interface RestoredTxNode {
+	path: string;
+	/** Removed by the transaction. */
+	deleted: boolean;
+	/** Written by the transaction (else only read). */
+	written: boolean;
+	value: Buffer;
+	perms: Perms;
 }
 
 /** A node as an operation sees it, committed or inside a transaction. */
@@ -56,23 +73,51 @@ export interface DirectoryPart {
  */
 export class Store {
 	readonly tree: Tree;
-	readonly watches = new WatchIndex();
+	readonly watches: WatchIndex;
 	/** Global quotas; a domain's own values override them. */
 	readonly quotas: Quotas;
 	/** Soft quotas only warn in the log (C xenstored has one, for memory). */
 	readonly softQuotas: { memory: number } = { ...DEFAULT_SOFT_QUOTAS };
 	/** Known domains: introduction state, features and their own quota values. */
 	readonly domains: DomainTable;
-	/** Committed nodes per owning domain (the `nodes` quota), special nodes included, like C. */
-	private readonly owned = new Map<number, number>();
+	/** Committed nodes and bytes per owning domain. */
+	readonly accounts = new Accounts();
+	/** Generation at which each departed domain went away: perm entries older than it are stale. */
+	private readonly departed = new Map<number, number>();
+	private readonly warn: (message: string) => void;
 
 	constructor(options: StoreOptions = {}) {
 		this.quotas = { ...DEFAULT_QUOTAS, ...options.quotas };
-		this.domains = new DomainTable(options.features ?? 0);
+		this.domains = new DomainTable(options.features ?? 0, () => this.quotas);
+		this.warn = options.warn ?? (() => {});
+		this.watches = new WatchIndex(this.isStale);
 		this.tree = new Tree();
-		const tool = this.attach(this.tree.root, 'tool', EMPTY_VALUE, DEFAULT_PERMS);
-		this.attach(tool, 'xenstored', EMPTY_VALUE, DEFAULT_PERMS);
-		this.addOwned(0, 2 + this.tree.special.size);
+		this.accounts.added('/', this.tree.root);
+		for (const [name, node] of this.tree.special) this.accounts.added(name, node);
+		if (options.bare) return;
+		const tool = this.attach('/tool', this.tree.root, EMPTY_VALUE, DEFAULT_PERMS);
+		this.attach('/tool/xenstored', tool, EMPTY_VALUE, DEFAULT_PERMS);
+	}
+
+	/**
+	 * Live update: set a committed node as a migration stream gives it. Parents come first in a
+	 * stream, so the parent exists; a special `@` node only takes the perms.
+	 */
+	restoreNode(path: string, value: Buffer, perms: Perms): void {
+		const special = this.tree.special.get(path);
+		if (special !== undefined) {
+			this.setNodePerms(path, special, perms);
+			return;
+		}
+		const existing = this.tree.lookup(path);
+		if (existing !== undefined) {
+			this.setValue(path, existing, value);
+			this.setNodePerms(path, existing, perms);
+			return;
+		}
+		const parent = this.tree.lookup(parentPath(path));
+		if (parent === undefined) throw new XenstoreError('ENOENT', `parent of ${path} is not known`);
+		this.attach(path, parent, value, perms);
 	}
 
 	/** The quota `name` that applies to `domid`. */
@@ -81,18 +126,18 @@ export class Store {
 	}
 
 	ownedBy(domid: number): number {
-		return this.owned.get(domid) ?? 0;
+		return this.accounts.get(domid).nodes;
 	}
 
-	private addOwned(domid: number, delta: number): void {
-		const n = (this.owned.get(domid) ?? 0) + delta;
-		if (n === 0) this.owned.delete(domid);
-		else this.owned.set(domid, n);
-	}
+	/** Whether a perm entry names a domain that went away after the entry was written. */
+	readonly isStale = (entry: PermEntry): boolean => {
+		if (entry.stale) return true;
+		const gone = this.departed.get(entry.domid);
+		return gone !== undefined && gone >= entry.since;
+	};
 
-	/** Every domain that owns nodes, with its count (CONTROL quota reports, checks). */
-	ownership(): ReadonlyMap<number, number> {
-		return this.owned;
+	private access(caller: Caller, perms: Perms): AccessBits {
+		return accessFor(caller, perms, this.isStale);
 	}
 
 	// ---- reading -------------------------------------------------------------------------------
@@ -108,15 +153,11 @@ export class Store {
 	 */
 	private checked(caller: Caller, tx: Transaction | undefined, path: string, need: AccessBits): NodeView {
 		const node = this.view(tx, path);
-		if (node !== undefined && (accessFor(caller, node.perms) & need) === need) return node;
-		const error = node === undefined ? 'ENOENT' : 'EACCES';
-		if (!caller.privileged && node === undefined && !this.ancestorGrants(caller, tx, path, need)) {
+		if (node !== undefined && (this.access(caller, node.perms) & need) === need) return node;
+		if (node !== undefined || (!caller.privileged && !this.ancestorGrants(caller, tx, path, need))) {
 			throw new XenstoreError('EACCES', `domain ${caller.domid} may not access ${path}`);
 		}
-		throw new XenstoreError(
-			error,
-			error === 'ENOENT' ? `${path} does not exist` : `domain ${caller.domid} may not access ${path}`,
-		);
+		throw new XenstoreError('ENOENT', `${path} does not exist`);
 	}
 
 	private ancestorGrants(
@@ -128,7 +169,7 @@ export class Store {
 		for (let p = path; p !== '/'; ) {
 			p = parentPath(p);
 			const node = this.view(tx, p);
-			if (node !== undefined) return (accessFor(caller, node.perms) & need) !== 0;
+			if (node !== undefined) return (this.access(caller, node.perms) & need) !== 0;
 		}
 		return false;
 	}
@@ -146,7 +187,7 @@ export class Store {
 	private special(caller: Caller, path: string, need: AccessBits): Node {
 		const node = this.tree.special.get(path);
 		if (node === undefined) throw new XenstoreError('ENOENT', `${path} is not a special node`);
-		if ((accessFor(caller, node.perms) & need) !== need) {
+		if ((this.access(caller, node.perms) & need) !== need) {
 			throw new XenstoreError('EACCES', `domain ${caller.domid} may not access ${path}`);
 		}
 		return node;
@@ -205,19 +246,20 @@ export class Store {
 	write(caller: Caller, tx: Transaction | undefined, path: string, value: Buffer): void {
 		const node = this.writable(caller, tx, path);
 		if (node !== undefined) {
-			this.checkNodeSize(caller, value.length, node.perms.length, tx ? 0 : (node as Node).childBytes);
+			this.checkNodeSize(caller, value.length, node.perms.length, this.childBytesOf(tx, path, node));
+			this.checkMemory(caller, value.length - node.value.length);
 			if (tx) tx.setValue(path, node as TxNode, value, this.tree.nextGen());
-			else this.setValue(node as Node, value);
+			else this.setValue(path, node as Node, value);
 		} else {
 			this.create(caller, tx, path, value);
 		}
-		this.emit(tx, path, false);
+		this.emit(tx, path);
 	}
 
 	mkdir(caller: Caller, tx: Transaction | undefined, path: string): void {
 		if (this.writable(caller, tx, path) !== undefined) return;
 		this.create(caller, tx, path, EMPTY_VALUE);
-		this.emit(tx, path, false);
+		this.emit(tx, path);
 	}
 
 	/** The node if it exists and the caller may write it; undefined if it is missing but may be created. */
@@ -230,10 +272,29 @@ export class Store {
 		}
 	}
 
+	/** Bytes of a node's child list, committed or as the transaction sees it. */
+	private childBytesOf(tx: Transaction | undefined, path: string, node: NodeView): number {
+		return tx ? tx.childBytes(path, node as TxNode) : (node as Node).childBytes;
+	}
+
 	private checkNodeSize(caller: Caller, valueLength: number, permCount: number, childBytes: number): void {
 		if (caller.privileged) return;
 		const limit = this.quota(caller.domid, 'node-size');
 		checkQuota('node-size', limit, nodeSize(valueLength, permCount, childBytes) + 1, caller.domid);
+	}
+
+	/** The memory quota: what a guest's nodes take, hard limit ENOMEM, soft limit a warning. */
+	private checkMemory(caller: Caller, delta: number): void {
+		if (caller.privileged || delta <= 0) return;
+		const { domid } = caller;
+		const wanted = this.accounts.get(domid).bytes + delta;
+		const hard = this.quota(domid, 'memory');
+		if (hard > 0 && wanted > hard) {
+			throw new XenstoreError('ENOMEM', `domain ${domid} reached its memory quota (${hard} bytes)`);
+		}
+		const soft = this.softQuotas.memory;
+		if (soft > 0 && wanted > soft)
+			this.warn(`domain ${domid} uses ${wanted} bytes, over the soft memory quota ${soft}`);
 	}
 
 	/** Create `path` with `value`, and any missing parents empty, each inheriting its parent's perms. */
@@ -250,7 +311,17 @@ export class Store {
 		if (!caller.privileged) {
 			const wanted = this.ownedBy(caller.domid) + (tx?.ownedDelta.get(caller.domid) ?? 0) + missing.length;
 			checkQuota('nodes', this.quota(caller.domid, 'nodes'), wanted, caller.domid);
-			this.checkNodeSize(caller, value.length, perms.length + 1, 0);
+			// Every node written is checked, as C xenstored writes them: the new node with the value
+			// (its perms a copy of the parent's, as many entries), each missing parent holding one
+			// child name, and the existing ancestor, whose child list grows by one name.
+			this.checkNodeSize(caller, value.length, perms.length, 0);
+			for (let i = 1; i < missing.length; i++) {
+				this.checkNodeSize(caller, 0, perms.length, baseName(missing[i - 1]!).length + 1);
+			}
+			const top = missing[missing.length - 1]!;
+			const grown = this.childBytesOf(tx, parentPath(top), parent) + baseName(top).length + 1;
+			this.checkNodeSize(caller, parent.value.length, parent.perms.length, grown);
+			this.checkMemory(caller, value.length + missing.length * (nodeSize(0, perms.length, 0) + path.length));
 		}
 		for (let i = missing.length - 1; i >= 0; i--) {
 			const p = missing[i]!;
@@ -260,24 +331,51 @@ export class Store {
 				tx.create(p, v, perms, this.tree.nextGen());
 				tx.addOwned(ownerOf(perms), 1);
 			} else {
-				this.attach(this.tree.lookup(parentPath(p))!, baseName(p), v, perms);
+				this.attach(p, this.tree.lookup(parentPath(p))!, v, perms);
 			}
 		}
 	}
 
-	/** Add a committed child node, with its accounting. */
-	private attach(parent: Node, name: string, value: Buffer, perms: Perms): Node {
+	/** Add a committed node under `parent`, with its accounting. */
+	private attach(path: string, parent: Node, value: Buffer, perms: Perms): Node {
 		const gen = this.tree.nextGen();
 		const node = new Node(value, perms, gen);
+		const name = baseName(path);
 		parent.addChild(name, node, gen);
+		this.accounts.resized(parent, name.length + 1);
+		this.accounts.added(path, node);
 		this.tree.nodeCount++;
-		this.addOwned(ownerOf(perms), 1);
 		return node;
 	}
 
-	private setValue(node: Node, value: Buffer): void {
+	private setValue(path: string, node: Node, value: Buffer): void {
+		this.accounts.resized(node, value.length - node.value.length);
+		this.settleStale(path, node);
 		node.value = value;
 		node.dataGen = this.tree.nextGen();
+	}
+
+	private setNodePerms(path: string, node: Node, perms: Perms): void {
+		const old = node.perms;
+		node.perms = perms;
+		node.dataGen = this.tree.nextGen();
+		this.accounts.permsChanged(path, node, old);
+	}
+
+	/**
+	 * Before a node is rewritten, make stale entries stale for good: written afresh they would carry
+	 * a new stamp and grant a later domain with a reused id what the departed one had (C xenstored
+	 * marks them the same way when it writes a node).
+	 */
+	private settleStale(path: string, node: Node): void {
+		if (this.departed.size === 0) return;
+		const perms = node.perms;
+		if (!perms.some((e, i) => i > 0 && !e.stale && this.isStale(e))) return;
+		this.setNodePerms(
+			path,
+			node,
+			Object.freeze(perms.map((e, i) => (i > 0 && !e.stale && this.isStale(e) ? { ...e, stale: true } : e))),
+		);
 	}
 
 	rm(caller: Caller, tx: Transaction | undefined, path: string): void {
@@ -293,6 +391,11 @@ export class Store {
 		if (tx) {
 			tx.remove(path, (p, n) => {
 				tx.addOwned(ownerOf(n.perms), -1);
+				// A node born and gone inside the transaction leaves nothing to tell (as in C).
+				if (tx.createdHere(p)) {
+					tx.events.delete(p);
+					return;
+				}
 				tx.queueEvent(p, {
 					exact: p !== path,
 					perms: n.perms,
@@ -314,7 +417,7 @@ export class Store {
 		const node = this.tree.lookup(path)!;
 		const parent = this.tree.lookup(parentPath(path))!;
 		walkPostOrder(path, node, (p, n, up) => {
-			this.addOwned(ownerOf(n.perms), -1);
+			this.accounts.removed(p, n);
 			this.tree.nodeCount--;
 			if (fire) {
 				this.watches.fire({
@@ -325,65 +428,131 @@ export class Store {
 				});
 			}
 		});
-		parent.removeChild(baseName(path), this.tree.nextGen());
+		const name = baseName(path);
+		parent.removeChild(name, this.tree.nextGen());
+		this.accounts.resized(parent, -(name.length + 1));
 	}
 
 	setPerms(caller: Caller, tx: Transaction | undefined, path: string, perms: Perms): void {
 		if (!caller.privileged) {
 			checkQuota('permissions', this.quota(caller.domid, 'permissions'), perms.length, caller.domid);
 		}
+		const stamped = this.stamp(perms);
 		if (path.charCodeAt(0) === 64) {
-			this.setSpecialPerms(caller, path, perms);
+			this.setSpecialPerms(caller, path, stamped);
 			return;
 		}
 		const node = this.checked(caller, tx, path, Access.WRITE);
 		if (!isOwner(caller, node.perms)) {
 			throw new XenstoreError('EACCES', `domain ${caller.domid} does not own ${path}`);
 		}
-		if (!caller.privileged && perms[0]!.domid !== node.perms[0]!.domid) {
+		if (!caller.privileged && stamped[0]!.domid !== node.perms[0]!.domid) {
 			throw new XenstoreError('EPERM', `domain ${caller.domid} may not change the owner of ${path}`);
 		}
 		const oldPerms = node.perms;
 		if (tx) {
-			tx.setPerms(path, node as TxNode, perms, this.tree.nextGen());
+			tx.setPerms(path, node as TxNode, stamped, this.tree.nextGen());
 			tx.addOwned(ownerOf(oldPerms), -1);
-			tx.addOwned(ownerOf(perms), 1);
+			tx.addOwned(ownerOf(stamped), 1);
 		} else {
-			const committed = node as Node;
-			committed.perms = perms;
-			committed.dataGen = this.tree.nextGen();
-			this.addOwned(ownerOf(oldPerms), -1);
-			this.addOwned(ownerOf(perms), 1);
+			this.setNodePerms(path, node as Node, stamped);
 		}
-		this.emit(tx, path, false, oldPerms);
+		this.emit(tx, path, oldPerms);
+	}
+
+	/** Perm entries written now: stamped with the current generation (see isStale). */
+	private stamp(perms: Perms): Perms {
+		const since = this.tree.nextGen();
+		return Object.freeze(perms.map((e) => Object.freeze({ ...e, since })));
 	}
 
 	private setSpecialPerms(caller: Caller, path: string, perms: Perms): void {
 		const node = this.special(caller, path, Access.WRITE);
 		if (!isOwner(caller, node.perms))
 			throw new XenstoreError('EACCES', `domain ${caller.domid} does not own ${path}`);
-		this.addOwned(ownerOf(node.perms), -1);
-		this.addOwned(ownerOf(perms), 1);
-		node.perms = perms;
-		node.dataGen = this.tree.nextGen();
+		this.setNodePerms(path, node, perms);
 	}
 
 	/** A node event at `path`: delivered now, or at commit when inside a transaction. */
-	private emit(tx: Transaction | undefined, path: string, exact: boolean, oldPerms?: Perms): void {
+	private emit(tx: Transaction | undefined, path: string, oldPerms?: Perms): void {
 		const node = this.view(tx, path);
 		const parentPerms = path === '/' ? undefined : this.view(tx, parentPath(path))?.perms;
 		if (tx) {
-			tx.queueEvent(path, { exact, perms: node?.perms, parentPerms, oldPerms });
+			tx.queueEvent(path, { exact: false, perms: node?.perms, parentPerms, oldPerms });
 			return;
 		}
-		const event: NodeEvent = { path, exact, perms: node?.perms, parentPerms, oldPerms };
-		this.watches.fire(event);
+		this.watches.fire({ path, exact: false, perms: node?.perms, parentPerms, oldPerms });
+	}
+
+	// ---- domains -------------------------------------------------------------------------------
+
+	/**
+	 * A domain has gone: its perm entries everywhere become stale, and the nodes it owns are removed
+	 * with their children (watches hear of it), or, with `keepOrphans`, handed to dom0.
+	 */
+	domainGone(domid: number, keepOrphans: boolean): void {
+		if (domid === 0) return;
+		this.departed.set(domid, this.tree.nextGen());
+		const owned = [...this.accounts.ownedBy(domid)].sort((a, b) => pathDepth(a[1]) - pathDepth(b[1]));
+		for (const [node, path] of owned) {
+			if (this.tree.lookup(path) !== node) continue;
+			if (keepOrphans) {
+				const [owner, ...rest] = node.perms;
+				this.setNodePerms(path, node, Object.freeze([{ ...owner!, domid: 0 }, ...rest]));
+			} else {
+				this.removeCommitted(path, this.tree.lookup(parentPath(path))?.perms, true);
+			}
+		}
 	}
 
 	// ---- transactions --------------------------------------------------------------------------
 
-	startTransaction(id: number, domid: number): Transaction {
-		return new Transaction(id, domid, this.tree);
+	/**
+	 * Live update: rebuild an open transaction from what a stream says it touched (parents first).
+	 * What it read or wrote is observed afresh in the restored tree; it then makes its own changes
+	 * again. `listed` are nodes whose child list it read; `doomed`, that it already conflicted.
+	 */
+	restoreTransaction(
+		id: number,
+		caller: Caller,
+		nodes: readonly RestoredTxNode[],
+		listed: readonly string[],
+		doomed: boolean,
+	): Transaction {
+		const tx = this.startTransaction(id, caller);
+		for (const n of nodes) {
+			const parentPerms = this.view(tx, parentPath(n.path))?.perms;
+			const view = tx.get(n.path);
+			if (n.deleted) {
+				if (view === undefined) continue;
+				tx.remove(n.path, (p, node) => {
+					tx.queueEvent(p, {
+						exact: p !== n.path,
+						perms: node.perms,
+						parentPerms: undefined,
+						oldPerms: undefined,
+					});
+				});
+				continue;
+			}
+			if (!n.written) continue;
+			if (view === undefined) {
+				tx.create(n.path, n.value, n.perms, this.tree.nextGen());
+				tx.addOwned(ownerOf(n.perms), 1);
+			} else {
+				tx.setValue(n.path, view, n.value, this.tree.nextGen());
+				tx.setPerms(n.path, view, n.perms, this.tree.nextGen());
+			}
+			tx.queueEvent(n.path, { exact: false, perms: n.perms, parentPerms, oldPerms: undefined });
+		}
+		for (const path of listed) tx.children(path);
+		if (doomed) tx.doom();
+		return tx;
+	}
+
+	startTransaction(id: number, caller: Caller): Transaction {
+		const limit = caller.privileged ? 0 : this.quota(caller.domid, 'transaction-nodes');
+		return new Transaction(id, caller.domid, this.tree, limit);
 	}
 
 	/**
@@ -393,33 +562,27 @@ export class Store {
 	commit(caller: Caller, tx: Transaction): void {
 		if (!tx.validate()) throw conflict(tx);
 		if (!caller.privileged) {
-			for (const [domid, delta] of tx.ownedDelta) {
-				if (delta > 0 && domid === caller.domid) {
-					checkQuota('nodes', this.quota(domid, 'nodes'), this.ownedBy(domid) + delta, domid);
-				}
+			const delta = tx.ownedDelta.get(caller.domid) ?? 0;
+			if (delta > 0) {
+				checkQuota(
+					'nodes',
+					this.quota(caller.domid, 'nodes'),
+					this.ownedBy(caller.domid) + delta,
+					caller.domid,
+				);
 			}
 		}
 		for (const change of tx.changes) {
 			switch (change.kind) {
 				case 'create':
-					this.attach(
-						this.tree.lookup(parentPath(change.path))!,
-						baseName(change.path),
-						change.value,
-						change.perms,
-					);
+					this.attach(change.path, this.tree.lookup(parentPath(change.path))!, change.value, change.perms);
 					break;
 				case 'value':
-					this.setValue(this.tree.lookup(change.path)!, change.value);
+					this.setValue(change.path, this.tree.lookup(change.path)!, change.value);
 					break;
-				case 'perms': {
-					const node = this.tree.lookup(change.path)!;
-					this.addOwned(ownerOf(node.perms), -1);
-					this.addOwned(ownerOf(change.perms), 1);
-					node.perms = change.perms;
-					node.dataGen = this.tree.nextGen();
+				case 'perms':
+					this.setNodePerms(change.path, this.tree.lookup(change.path)!, change.perms);
 					break;
-				}
 				case 'remove':
 					this.removeCommitted(change.path, undefined, false);
 					break;
@@ -449,5 +612,11 @@ export class Store {
 			if (children) for (const name of [...children.keys()].reverse()) stack.push(childPath(p, name));
 		}
 		return out;
+	}
+
+	/** Bytes a committed node costs its owner (for reports). */
+	nodeBytes(path: string): number {
+		const node = this.tree.lookup(path);
+		return node ? nodeBytes(path, node) : 0;
 	}
 }

@@ -32,6 +32,8 @@ export interface TxNode {
 	added: Set<string> | undefined;
 	/** Children removed here. */
 	removed: Set<string> | undefined;
+	/** Bytes the child list gained (or lost) here: names added minus names removed, NULs included. */
+	childDelta: number;
 }
 
 /** The changes a transaction makes, in order, replayed onto the committed tree at commit. */
@@ -68,10 +70,14 @@ export class Transaction {
 	readonly ownedDelta = new Map<number, number>();
 	private readonly tree: Tree;
 
-	constructor(id: number, domid: number, tree: Tree) {
+	/** The transaction-nodes quota: distinct nodes it may access (0 for no limit). */
+	private readonly nodeLimit: number;
+
+	constructor(id: number, domid: number, tree: Tree, nodeLimit = 0) {
 		this.id = id;
 		this.domid = domid;
 		this.tree = tree;
+		this.nodeLimit = nodeLimit;
 	}
 
 	/** Distinct nodes this transaction has accessed (the transaction-nodes quota). */
@@ -92,6 +98,12 @@ export class Transaction {
 	private observe(path: string, node: Node | undefined, data: boolean): void {
 		const seen = this.observations.get(path);
 		if (seen === undefined) {
+			if (this.nodeLimit > 0 && this.observations.size >= this.nodeLimit) {
+				throw new XenstoreError(
+					'ENOSPC',
+					`transaction ${this.id} of domain ${this.domid} reached its transaction-nodes quota (${this.nodeLimit})`,
+				);
+			}
 			this.observations.set(path, {
 				node,
 				dataGen: node?.dataGen ?? 0,
@@ -120,6 +132,7 @@ export class Transaction {
 					fresh: false,
 					added: undefined,
 					removed: undefined,
+					childDelta: 0,
 				}
 			: {
 					exists: false,
@@ -129,9 +142,30 @@ export class Transaction {
 					fresh: false,
 					added: undefined,
 					removed: undefined,
+					childDelta: 0,
 				};
 		this.nodes.set(path, view);
 		return node ? view : undefined;
+	}
+
+	/** The node at `path` as this transaction sees it, recording nothing (live update). */
+	peek(path: string): TxNode | undefined {
+		const own = this.nodes.get(path);
+		if (own !== undefined) return own.exists ? own : undefined;
+		if (this.isShadowed(path)) return undefined;
+		const node = this.tree.lookup(path);
+		return node === undefined
+			? undefined
+			: {
+					exists: true,
+					value: node.value,
+					perms: node.perms,
+					generation: node.generation,
+					fresh: false,
+					added: undefined,
+					removed: undefined,
+					childDelta: 0,
+				};
 	}
 
 	/** Child names of an existing node as this transaction sees them, recording the listing. */
@@ -157,6 +191,16 @@ export class Transaction {
 		return names;
 	}
 
+	/**
+	 * Bytes of a node's child list as this transaction sees it, for the node-size quota. Unlike
+	 * `children` it records no listing: a quota check must not make the transaction conflict with
+	 * every later change of the list.
+	 */
+	childBytes(path: string, node: TxNode): number {
+		const committed = node.fresh ? 0 : (this.tree.lookup(path)?.childBytes ?? 0);
+		return committed + node.childDelta;
+	}
+
 	/** Record a new node; its parent must exist in this transaction's view. */
 	create(path: string, value: Buffer, perms: Perms, gen: number): void {
 		const parent = this.get(parentPath(path))!;
@@ -165,6 +209,7 @@ export class Transaction {
 			parent.added ??= new Set();
 			parent.added.add(name);
 		}
+		parent.childDelta += name.length + 1;
 		parent.generation = gen;
 		this.nodes.set(path, {
 			exists: true,
@@ -174,6 +219,7 @@ export class Transaction {
 			fresh: true,
 			added: undefined,
 			removed: undefined,
+			childDelta: 0,
 		});
 		this.changes.push({ kind: 'create', path, value, perms });
 	}
@@ -193,7 +239,7 @@ export class Transaction {
 	/**
 	 * Remove a subtree from this transaction's view. Every node in it counts as read, children
 	 * included, so that a concurrent change anywhere inside it is a conflict, as in C xenstored.
-	 * `visit` sees each removed node, children first, for events and accounting.
+	 * `visit` sees each removed node, parents first, for events and accounting.
 	 */
 	remove(path: string, visit: (path: string, node: TxNode) => void): void {
 		const order: Array<[string, TxNode]> = [];
@@ -203,12 +249,12 @@ export class Transaction {
 			const node = this.get(p);
 			if (node === undefined) continue;
 			order.push([p, node]);
-			for (const name of this.children(p)) stack.push(childPath(p, name));
+			// Reversed, so that children come off the stack in their list order.
+			for (const name of this.children(p).reverse()) stack.push(childPath(p, name));
 		}
-		for (let i = order.length - 1; i >= 0; i--) {
-			const [p, node] = order[i]!;
-			visit(p, node);
-		}
+		// Parents first: C xenstored reports a removal inside a transaction in the order it first
+		// touched the nodes, which is from the top of the subtree down.
+		for (const [p, node] of order) visit(p, node);
 		for (const p of [...this.nodes.keys()]) {
 			if (p.length > path.length && p.startsWith(path) && p.charCodeAt(path.length) === 47)
 				this.nodes.delete(p);
@@ -219,6 +265,7 @@ export class Transaction {
 			parent.removed ??= new Set();
 			parent.removed.add(name);
 		}
+		if (parent !== undefined) parent.childDelta -= name.length + 1;
 		this.nodes.set(path, {
 			exists: false,
 			value: EMPTY_VALUE,
@@ -227,9 +274,16 @@ export class Transaction {
 			fresh: false,
 			added: undefined,
 			removed: undefined,
+			childDelta: 0,
 		});
 		this.shadowed.add(path);
 		this.changes.push({ kind: 'remove', path });
+	}
+
+	/** Whether the node at `path` was created by this transaction (nothing committed was there). */
+	createdHere(path: string): boolean {
+		const seen = this.observations.get(path);
+		return this.nodes.get(path)?.fresh === true && seen !== undefined && seen.node === undefined;
 	}
 
 	/** Hold an event until commit; a recursive event for a path replaces an exact one. */
@@ -239,8 +293,16 @@ export class Transaction {
 		else if (!event.exact) queued.exact = false;
 	}
 
+	private doomed = false;
+
+	/** Mark the transaction as conflicting already (carried over a live update in that state). */
+	doom(): void {
+		this.doomed = true;
+	}
+
 	/** Whether everything this transaction observed is still as it was. */
 	validate(): boolean {
+		if (this.doomed) return false;
 		for (const [path, seen] of this.observations) {
 			const node = this.tree.lookup(path);
 			if (node !== seen.node) return false;

@@ -3,8 +3,8 @@ import { INTRODUCE_DOMAIN, RELEASE_DOMAIN } from './path.ts';
 import { Access, DEFAULT_PERMS, DOMID_ANY, type Perms } from './perms.ts';
 
 const RELEASE_DOMAIN_PERMS: Perms = Object.freeze([
-	Object.freeze({ domid: 0, access: Access.NONE, stale: false }),
-	Object.freeze({ domid: DOMID_ANY, access: Access.READ, stale: false }),
+	Object.freeze({ domid: 0, access: Access.NONE, stale: false, since: 0 }),
+	Object.freeze({ domid: DOMID_ANY, access: Access.READ, stale: false, since: 0 }),
 ]);
 
 /**
@@ -39,6 +39,14 @@ export class Tree {
 	/** Restore the counter (live update): generations must keep growing across it. */
 	setGeneration(gen: number): void {
 		if (gen > this.gen) this.gen = gen;
+	}
+
+	/** Put every child list in byte order of the names (a predecessor that listed them so). */
+	sortChildren(): void {
+		walkPreOrder('/', this.root, (_path, node) => {
+			if (node.children === undefined || node.children.size < 2) return;
+			node.children = new Map([...node.children].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+		});
 	}
 
 	/** The node at an absolute path, or undefined. */

@@ -1,5 +1,5 @@
 import { pathDepth } from './path.ts';
-import { type Caller, canRead, type Perms } from './perms.ts';
+import { type Caller, canRead, type Perms, type StaleCheck } from './perms.ts';
 
 /** Something that receives watch events: a connection, seen from the store. */
 export interface Watcher {
@@ -50,6 +50,11 @@ export class WatchIndex {
 	private readonly byPath = new Map<string, Set<Watch>>();
 	private seq = 0;
 	private total = 0;
+	private readonly isStale: StaleCheck | undefined;
+
+	constructor(isStale?: StaleCheck) {
+		this.isStale = isStale;
+	}
 
 	get size(): number {
 		return this.total;
@@ -104,7 +109,7 @@ export class WatchIndex {
 		if (matched.length === 0) return;
 		if (matched.length > 1) matched.sort((a, b) => a.seq - b.seq);
 		for (const watch of matched) {
-			if (!permitted(watch.watcher.caller, event)) continue;
+			if (!permitted(watch.watcher.caller, event, this.isStale)) continue;
 			watch.watcher.deliverEvent(reportedPath(watch, path), watch.token);
 		}
 	}
@@ -125,8 +130,8 @@ export class WatchIndex {
 		for (const w of this.byPath.get(withDomid) ?? []) matched.push([w, withDomid]);
 		matched.sort((a, b) => a[0].seq - b[0].seq);
 		for (const [w, path] of matched) {
-			if (w.watcher.caller.privileged || canRead(w.watcher.caller, perms))
-				w.watcher.deliverEvent(path, w.token);
+			// Stale entries count for nothing here either: a new domain reusing an id hears nothing.
+			if (canRead(w.watcher.caller, perms, this.isStale)) w.watcher.deliverEvent(path, w.token);
 		}
 	}
 
@@ -146,9 +151,9 @@ export class WatchIndex {
 	}
 }
 
-function permitted(caller: Caller, event: NodeEvent): boolean {
+function permitted(caller: Caller, event: NodeEvent, isStale: StaleCheck | undefined): boolean {
 	if (caller.privileged) return true;
-	if (event.oldPerms !== undefined && canRead(caller, event.oldPerms)) return true;
-	if (event.perms !== undefined && canRead(caller, event.perms)) return true;
-	return event.parentPerms !== undefined && canRead(caller, event.parentPerms);
+	if (event.oldPerms !== undefined && canRead(caller, event.oldPerms, isStale)) return true;
+	if (event.perms !== undefined && canRead(caller, event.perms, isStale)) return true;
+	return event.parentPerms !== undefined && canRead(caller, event.parentPerms, isStale);
 }

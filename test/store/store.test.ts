@@ -150,7 +150,7 @@ describe('Store: permissions', () => {
 describe('Store: transactions', () => {
 	it('sees its own writes, hides them from others until commit', () => {
 		const s = new Store();
-		const tx = s.startTransaction(1, 0);
+		const tx = s.startTransaction(1, dom0);
 		s.write(dom0, tx, '/t/a', v('1'));
 		assert.equal(s.read(dom0, tx, '/t/a').toString(), '1');
 		assert.equal(
@@ -164,7 +164,7 @@ describe('Store: transactions', () => {
 	it('answers EAGAIN when a node it read changed meanwhile', () => {
 		const s = new Store();
 		s.write(dom0, undefined, '/c', v('0'));
-		const tx = s.startTransaction(1, 0);
+		const tx = s.startTransaction(1, dom0);
 		s.read(dom0, tx, '/c');
 		s.write(dom0, tx, '/c', v('1'));
 		s.write(dom0, undefined, '/c', v('5'));
@@ -179,7 +179,7 @@ describe('Store: transactions', () => {
 		const s = new Store();
 		s.write(dom0, undefined, '/a', v('0'));
 		s.write(dom0, undefined, '/b', v('0'));
-		const tx = s.startTransaction(1, 0);
+		const tx = s.startTransaction(1, dom0);
 		s.read(dom0, tx, '/a');
 		s.write(dom0, tx, '/a', v('1'));
 		s.write(dom0, undefined, '/b', v('2'));
@@ -193,7 +193,7 @@ describe('Store: transactions', () => {
 	it('does not conflict when a sibling is created beside a node it creates', () => {
 		const s = new Store();
 		s.mkdir(dom0, undefined, '/dir');
-		const tx = s.startTransaction(1, 0);
+		const tx = s.startTransaction(1, dom0);
 		s.write(dom0, tx, '/dir/mine', v('1'));
 		s.write(dom0, undefined, '/dir/theirs', v('2'));
 		assert.equal(
@@ -206,7 +206,7 @@ describe('Store: transactions', () => {
 	it('conflicts when a directory it listed gained a child', () => {
 		const s = new Store();
 		s.mkdir(dom0, undefined, '/dir');
-		const tx = s.startTransaction(1, 0);
+		const tx = s.startTransaction(1, dom0);
 		s.directory(dom0, tx, '/dir');
 		s.write(dom0, tx, '/flag', v('1'));
 		s.write(dom0, undefined, '/dir/theirs', v('2'));
@@ -218,7 +218,7 @@ describe('Store: transactions', () => {
 
 	it('conflicts when a node it created was created by someone else first', () => {
 		const s = new Store();
-		const tx = s.startTransaction(1, 0);
+		const tx = s.startTransaction(1, dom0);
 		s.write(dom0, tx, '/x', v('mine'));
 		s.write(dom0, undefined, '/x', v('theirs'));
 		assert.equal(
@@ -230,7 +230,7 @@ describe('Store: transactions', () => {
 	it('lists children as the transaction sees them after its own removals and creations', () => {
 		const s = new Store();
 		for (const n of ['a', 'b', 'c']) s.write(dom0, undefined, `/d/${n}`, v(''));
-		const tx = s.startTransaction(1, 0);
+		const tx = s.startTransaction(1, dom0);
 		s.rm(dom0, tx, '/d/b');
 		s.write(dom0, tx, '/d/e', v(''));
 		assert.deepEqual(s.directory(dom0, tx, '/d'), ['a', 'c', 'e']);
@@ -250,7 +250,7 @@ describe('Store: transactions', () => {
 		const s = new Store();
 		const w = new Recorder();
 		watch(s, w, '/w', 'tok');
-		const tx = s.startTransaction(1, 0);
+		const tx = s.startTransaction(1, dom0);
 		s.write(dom0, tx, '/w/a', v('1'));
 		assert.deepEqual(w.events, []);
 		s.commit(dom0, tx);

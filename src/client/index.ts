@@ -1,0 +1,11 @@
+export { type ErrorName, XenstoreError } from '../protocol/errors.ts';
+export { MessageType } from '../protocol/message-type.ts';
+export { type ConnectOptions, connect, XenstoreClient } from './client.ts';
+export type { Reply } from './connection.ts';
+export { DIRECTORY_PART_RESTARTS } from './directory.ts';
+export { ConnectionClosedError, WatchOverflowError } from './errors.ts';
+export type { NodeOperations } from './node-ops.ts';
+export type { Access, Permission } from './perms.ts';
+export { defaultSocketPath } from './socket-path.ts';
+export { DEFAULT_TRANSACTION_RETRIES, Transaction, type TransactionOptions } from './transaction.ts';
+export { DEFAULT_WATCH_BUFFER, Watch, type WatchEvent } from './watch.ts';

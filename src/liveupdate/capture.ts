@@ -1,0 +1,235 @@
+import { adaptRecord } from '../migration/adapt.ts';
+import { NO_TARGET, NodeAccess, PERM_LETTERS } from '../migration/constants.ts';
+import type {
+	ConnectionDataRecord,
+	MigrationRecord,
+	NodeDataRecord,
+	NodePerm,
+	WatchDataExtendedRecord,
+	WatchDataRecord,
+} from '../migration/records.ts';
+import { emptyState, type MigrationState, recordsFromState } from '../migration/state.ts';
+import type { Connection } from '../server/connection.ts';
+import type { Daemon } from '../server/daemon.ts';
+import { SocketTransport } from '../server/socket-transport.ts';
+import { pathDepth } from '../store/path.ts';
+import type { Perms } from '../store/perms.ts';
+import { QUOTA_NAMES } from '../store/quota.ts';
+import type { Transaction } from '../store/transaction.ts';
+import { walkPreOrder } from '../store/tree.ts';
+import { reportedPath } from '../store/watches.ts';
+import type { Extras } from './extras.ts';
+import type { TargetKind } from './target.ts';
+
+/** The first descriptor number handed to the successor; 0-2 stay its stdio. */
+export const FIRST_PASSED_FD = 3;
+
+export interface Captured {
+	records: MigrationRecord[];
+	/** This process's descriptors, in the order they are placed in the successor from fd 3 on. */
+	fds: number[];
+	/** What only a tsxenstored successor reads (see extras.ts). */
+	extras: Extras;
+	/** Things the successor will not get, for the log. */
+	losses: string[];
+}
+
+/**
+ * The daemon's whole state as migration records: the listening socket, every connection with its
+ * unprocessed input and pending output (the requester's reply to `live-update -s` last of all, as
+ * C xenstored writes it), watches, open transactions with their nodes, every committed node with
+ * its perms and stale flags, quotas and domains. A foreign successor (C xenstored) gets what it can
+ * read: no transactions, and no watch depth.
+ */
+export function captureState(
+	daemon: Daemon,
+	target: TargetKind,
+	requester: Connection,
+	reply: Buffer,
+): Captured {
+	const { store } = daemon;
+	const state: MigrationState = emptyState();
+	const fds: number[] = [];
+	const losses: string[] = [];
+	const extras: Extras = { emulatedConnections: {}, emulatedListeners: {}, transactions: {} };
+	const pass = (fd: number): number => {
+		fds.push(fd);
+		return FIRST_PASSED_FD + fds.length - 1;
+	};
+	const foreign = target === 'foreign';
+
+	state.global = { type: 'GLOBAL_DATA', socketFd: pass(daemon.listenerFd), evtchnFd: -1 };
+	state.globalQuota = {
+		type: 'GLOBAL_QUOTA_DATA',
+		perDomain: QUOTA_NAMES.map((name) => ({ name, value: store.quotas[name] })),
+		globalOnly: [],
+	};
+
+	const connections = [...daemon.connections.values()].filter((c) => c !== requester);
+	connections.push(requester);
+	const withRing = new Set<number>();
+	let connId = 0;
+	// Dom0's own ring comes first, as C xenstored writes it: its reader creates dom0 from it.
+	state.connections.push({
+		type: 'CONNECTION_DATA',
+		connId: ++connId,
+		spec: ringSpec(daemon, 0),
+		pendingIn: Buffer.alloc(0),
+		pendingOut: Buffer.alloc(0),
+		partialResponseLength: 0,
+	});
+	const ids = new Map<Connection, number>();
+	for (const conn of connections) {
+		const emulated = !conn.caller.privileged;
+		if (emulated && foreign) {
+			losses.push(`${conn.label}: an emulated domain's socket cannot be handed to a foreign daemon`);
+			continue;
+		}
+		const id = ++connId;
+		ids.set(conn, id);
+		const fd = conn.transport instanceof SocketTransport ? conn.transport.fd : -1;
+		const pendingOut =
+			conn === requester ? Buffer.concat([conn.pendingOutput(), reply]) : conn.pendingOutput();
+		const record: ConnectionDataRecord = {
+			type: 'CONNECTION_DATA',
+			connId: id,
+			spec: emulated ? ringSpec(daemon, conn.caller.domid) : { kind: 'socket', fd: pass(fd) },
+			pendingIn: conn.unprocessedInput(),
+			pendingOut,
+			partialResponseLength: 0,
+		};
+		if (emulated) {
+			withRing.add(conn.caller.domid);
+			extras.emulatedConnections[id] = pass(fd);
+		}
+		state.connections.push(record);
+		for (const w of conn.watches.values()) {
+			const path = reportedPath(w, w.path);
+			if (w.depth >= 0 && foreign) losses.push(`${conn.label}: watch ${path} loses its depth ${w.depth}`);
+			state.watches.push(
+				w.depth >= 0 && !foreign
+					? ({
+							type: 'WATCH_DATA_EXTENDED',
+							connId: id,
+							path,
+							token: w.token,
+							depth: w.depth,
+						} satisfies WatchDataExtendedRecord)
+					: ({ type: 'WATCH_DATA', connId: id, path, token: w.token } satisfies WatchDataRecord),
+			);
+		}
+		if (!foreign) {
+			for (const tx of conn.transactions.values()) captureTransaction(daemon, id, tx, state, extras);
+		}
+	}
+	// Every introduced guest keeps a ring connection in the stream, so its successor knows it.
+	for (const domain of store.domains.all()) {
+		if (domain.domid === 0 || !domain.introduced || withRing.has(domain.domid)) continue;
+		state.connections.splice(state.connections.length - 1, 0, {
+			type: 'CONNECTION_DATA',
+			connId: ++connId,
+			spec: ringSpec(daemon, domain.domid),
+			pendingIn: Buffer.alloc(0),
+			pendingOut: Buffer.alloc(0),
+			partialResponseLength: 0,
+		});
+	}
+	for (const [domid, fd] of daemon.domainService.listenerFds()) {
+		if (!foreign) extras.emulatedListeners[domid] = pass(fd);
+	}
+
+	for (const [path, node] of store.tree.special)
+		state.nodes.push(nodeRecord(path, node.value, node.perms, daemon));
+	walkPreOrder('/', store.tree.root, (path, node) => {
+		state.nodes.push(nodeRecord(path, node.value, node.perms, daemon));
+	});
+	for (const domain of store.domains.all()) {
+		state.domains.push({
+			type: 'DOMAIN_DATA',
+			domid: domain.domid,
+			features: domain.features,
+			quotas: Object.entries(domain.quotas).map(([name, value]) => ({ name, value: value ?? 0 })),
+		});
+	}
+	const records: MigrationRecord[] = [];
+	for (const record of recordsFromState(state)) {
+		if (!foreign) {
+			records.push(record);
+			continue;
+		}
+		const adapted = adaptRecord(record, 1);
+		losses.push(...adapted.losses);
+		records.push(adapted.record);
+	}
+	return { records, fds, extras, losses };
+}
+
+function ringSpec(daemon: Daemon, domid: number) {
+	const domain = daemon.store.domains.get(domid);
+	return { kind: 'ring' as const, domid, target: domain?.target ?? NO_TARGET, evtchn: domain?.evtchn ?? 0 };
+}
+
+function perms(daemon: Daemon, p: Perms): NodePerm[] {
+	return p.map((e) => ({ access: PERM_LETTERS[e.access]!, domid: e.domid, stale: daemon.store.isStale(e) }));
+}
+
+function nodeRecord(
+	path: string,
+	value: Buffer,
+	p: Perms,
+	daemon: Daemon,
+	tx?: { connId: number; txId: number; access: number },
+): NodeDataRecord {
+	return {
+		type: 'NODE_DATA',
+		connId: tx?.connId ?? 0,
+		txId: tx?.txId ?? 0,
+		access: tx?.access ?? 0,
+		perms: perms(daemon, p),
+		path,
+		value,
+	};
+}
+
+/**
+ * An open transaction: its TRANSACTION_DATA, then a NODE_DATA per node it touched, parents first:
+ * written nodes with their new value and perms, nodes it only read with what it saw, and nodes it
+ * removed (access 0, no perms). A transaction already doomed to EAGAIN is marked in the extras.
+ */
+function captureTransaction(
+	daemon: Daemon,
+	connId: number,
+	tx: Transaction,
+	state: MigrationState,
+	extras: Extras,
+): void {
+	state.transactions.push({ type: 'TRANSACTION_DATA', connId, txId: tx.id });
+	const written = new Set(tx.changes.map((c) => c.path));
+	const children: string[] = [];
+	const paths = new Set([...tx.observations.keys(), ...tx.nodes.keys()]);
+	for (const path of [...paths].sort(parentsFirst)) {
+		const seen = tx.observations.get(path);
+		if (seen?.checkChildren) children.push(path);
+		const view = tx.peek(path);
+		const read = seen?.checkData ? NodeAccess.READ : 0;
+		if (view !== undefined) {
+			const access = (written.has(path) ? NodeAccess.WRITTEN : 0) | read;
+			if (access === 0) continue;
+			state.transactionNodes.push(
+				nodeRecord(path, view.value, view.perms, daemon, { connId, txId: tx.id, access }),
+			);
+		} else if (seen?.node !== undefined) {
+			state.transactionNodes.push(
+				nodeRecord(path, Buffer.alloc(0), [], daemon, { connId, txId: tx.id, access: NodeAccess.DELETED }),
+			);
+		}
+	}
+	extras.transactions[`${connId}/${tx.id}`] = { doomed: !tx.validate(), listed: children };
+}
+
+/** Order paths so that a parent always comes before its children. */
+function parentsFirst(a: string, b: string): number {
+	const da = pathDepth(a);
+	const db = pathDepth(b);
+	return da !== db ? da - db : a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,4 @@
+import cases from './cases/nodes.ts';
+import { defineDifferentialSuite } from './differential.ts';
+
+defineDifferentialSuite('differential: nodes', cases);

@@ -1,0 +1,4 @@
+import cases from './cases/paths.ts';
+import { defineDifferentialSuite } from './differential.ts';
+
+defineDifferentialSuite('differential: paths', cases);

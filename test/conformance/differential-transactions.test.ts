@@ -1,0 +1,4 @@
+import cases from './cases/transactions.ts';
+import { defineDifferentialSuite } from './differential.ts';
+
+defineDifferentialSuite('differential: transactions', cases);

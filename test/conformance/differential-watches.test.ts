@@ -1,0 +1,4 @@
+import cases from './cases/watches.ts';
+import { defineDifferentialSuite } from './differential.ts';
+
+defineDifferentialSuite('differential: watches', cases);
