@@ -216,6 +216,28 @@ function spreads(t: Tables): string[] {
 		});
 }
 
+/** A warning when the rounds of the throughput runs disagree widely: the machine was busy. */
+function noise(t: Tables): string[] {
+	const spreads = throughputIds.flatMap((id) =>
+		t.columns.flatMap((target) => {
+			const r = t.workload(id)?.results[target];
+			return r && r.rounds.length > 1 && r.spread.opsPerSec !== undefined ? [r.spread.opsPerSec] : [];
+		}),
+	);
+	const wide = spreads.filter((s) => s > NOISY);
+	if (wide.length === 0) return [];
+	return [
+		'',
+		`**Noisy run:** the rounds of ${wide.length} of ${spreads.length} throughput figures disagree by more than ` +
+			`${NOISY * 100}% (up to ${(Math.max(...wide) * 100).toFixed(0)}%, see "Spread across rounds"): other work ` +
+			'was competing for the machine. A median sets one disturbed round aside, but differences between daemons ' +
+			'smaller than these spreads are not to be trusted, and the CPU times per operation were disturbed too.',
+	];
+}
+
+/** Spread across rounds above which a run is called noisy. */
+const NOISY = 0.25;
+
 function failures(results: BenchResults): string[] {
 	return results.workloads.flatMap((w) =>
 		Object.entries(w.results).flatMap(([target, r]) =>
@@ -260,6 +282,7 @@ export function renderMarkdown(r: BenchResults): string {
 			`(${r.bigRounds} for populating); figures are medians over rounds, and \`(1.23×)\` is the ratio to ` +
 			`C xenstored's figure in the same run. Throughput runs count ${s.secs} s after ${s.warmup} s of warm-up. ` +
 			'docs/benchmarks.md explains every row. The JSON beside this file (bench/results.json) holds every round.',
+		...noise(t),
 		'',
 		'## Targets: tsxenstored against the references',
 		'',

@@ -4,7 +4,7 @@
  * docs/benchmarks.md says what every figure means.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../test/harness/daemons.ts';
@@ -29,6 +29,8 @@ const usage = `usage: npm run bench -- [options]
                     (BENCHMARKS.md, bench/results.json) for a full run,
                     ${relative(projectRoot, cacheDir)} for a partial one
                     (--only, --daemons or --quick): only a full run replaces the committed report
+  --report-only     measure nothing: write BENCHMARKS.md again from the results.json of the
+                    last full run (or of --out DIR), after a change to the report's layout
   --help`;
 
 function positiveInt(name: string, text: string): number {
@@ -53,11 +55,21 @@ async function main(): Promise<number> {
 			'big-rounds': { type: 'string', default: '1' },
 			quick: { type: 'boolean', default: false },
 			out: { type: 'string' },
+			'report-only': { type: 'boolean', default: false },
 			help: { type: 'boolean', default: false },
 		},
 	});
 	if (values.help) {
 		console.log(usage);
+		return 0;
+	}
+	if (values['report-only']) {
+		const markdownFile = join(values.out ?? projectRoot, 'BENCHMARKS.md');
+		const results = JSON.parse(
+			readFileSync(join(values.out ?? join(projectRoot, 'bench'), 'results.json'), 'utf8'),
+		);
+		writeFileSync(markdownFile, renderMarkdown(results as BenchResults));
+		console.log(`Wrote ${markdownFile}.`);
 		return 0;
 	}
 	const only = values.only ? list(values.only) : undefined;
