@@ -46,6 +46,29 @@ function list(text: string): string[] {
 		.filter(Boolean);
 }
 
+/** BENCHMARKS.md and results.json in `outDir`, or in the project's places without one. */
+function reportFiles(outDir: string | undefined): { markdown: string; json: string } {
+	return {
+		markdown: join(outDir ?? projectRoot, 'BENCHMARKS.md'),
+		json: join(outDir ?? join(projectRoot, 'bench'), 'results.json'),
+	};
+}
+
+function writeReport(results: BenchResults, outDir: string | undefined, withJson: boolean): void {
+	const files = reportFiles(outDir);
+	if (outDir) mkdirSync(outDir, { recursive: true });
+	writeFileSync(files.markdown, renderMarkdown(results));
+	if (withJson) writeFileSync(files.json, `${JSON.stringify(results, null, '\t')}\n`);
+	const written = withJson ? [files.markdown, files.json] : [files.markdown];
+	if (!outDir) {
+		// in the project's own layout, so that the lint of a checkout holding the fresh report passes
+		execFileSync(join(projectRoot, 'node_modules', '.bin', 'biome'), ['format', '--write', ...written], {
+			stdio: 'ignore',
+		});
+	}
+	console.log(`Wrote ${written.join(' and ')}.`);
+}
+
 async function main(): Promise<number> {
 	const { values } = parseArgs({
 		options: {
@@ -64,12 +87,8 @@ async function main(): Promise<number> {
 		return 0;
 	}
 	if (values['report-only']) {
-		const markdownFile = join(values.out ?? projectRoot, 'BENCHMARKS.md');
-		const results = JSON.parse(
-			readFileSync(join(values.out ?? join(projectRoot, 'bench'), 'results.json'), 'utf8'),
-		);
-		writeFileSync(markdownFile, renderMarkdown(results as BenchResults));
-		console.log(`Wrote ${markdownFile}.`);
+		const results = JSON.parse(readFileSync(reportFiles(values.out).json, 'utf8')) as BenchResults;
+		writeReport(results, values.out, false);
 		return 0;
 	}
 	const only = values.only ? list(values.only) : undefined;
@@ -115,19 +134,7 @@ async function main(): Promise<number> {
 		targets: chosen,
 		...run,
 	};
-	const outDir = values.out ?? (partial ? cacheDir : undefined);
-	const markdownFile = join(outDir ?? projectRoot, 'BENCHMARKS.md');
-	const jsonFile = join(outDir ?? join(projectRoot, 'bench'), 'results.json');
-	if (outDir) mkdirSync(outDir, { recursive: true });
-	writeFileSync(markdownFile, renderMarkdown(results));
-	writeFileSync(jsonFile, `${JSON.stringify(results, null, '\t')}\n`);
-	if (!outDir) {
-		// in the project's own layout, so that the lint of a checkout holding the fresh report passes
-		execFileSync(join(projectRoot, 'node_modules', '.bin', 'biome'), ['format', '--write', jsonFile], {
-			stdio: 'ignore',
-		});
-	}
-	console.log(`Wrote ${markdownFile} and ${jsonFile}.`);
+	writeReport(results, values.out ?? (partial ? cacheDir : undefined), true);
 
 	const failed = run.workloads.some((w) => Object.values(w.results).some((r) => r.errors.length > 0));
 	const lost = run.workloads.some((w) =>
