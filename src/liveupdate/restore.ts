@@ -124,6 +124,8 @@ export async function restoreDaemon(daemon: Daemon, file: string): Promise<Resto
 		);
 	}
 
+	// Requests the predecessor had received but not handled go first, now that all state is back.
+	for (const conn of byId.values()) conn.processInput();
 	rmSync(extrasPath(file), { force: true });
 	return {
 		connections: byId.size,

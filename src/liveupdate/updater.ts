@@ -127,7 +127,9 @@ export class LiveUpdater implements Updater {
 			env: { ...process.env, XENSTORED_ROOTDIR: this.options.rootDir },
 		});
 		if (child.pid === undefined) return this.abandon(`New binary could not be started: ${plan.binary}`);
-		const outcome = waitForTakeover([file, this.legacyStateFile ?? file], child.pid, TAKEOVER_MS);
+		const written =
+			kind === 'foreign' && this.legacyStateFile !== undefined ? [file, this.legacyStateFile] : [file];
+		const outcome = waitForTakeover(written, child.pid, TAKEOVER_MS);
 		if (outcome === 'taken-over') {
 			this.removeStateFiles();
 			log.info(`live update: process ${child.pid} serves now; this process ends`);

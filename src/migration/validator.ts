@@ -5,6 +5,7 @@
  * what later records may refer to (connection ids, transactions, node paths), never with values.
  */
 import { ABS_PATH_MAX } from '../protocol/limits.ts';
+import { PathSet } from './path-set.ts';
 import { type Position, type ProblemCode, type ProblemHandler, StreamError } from './problems.ts';
 import type { MigrationRecord, NodeDataRecord } from './records.ts';
 
@@ -30,9 +31,11 @@ export class StreamValidator {
 	private readonly connections = new Set<number>();
 	private readonly transactions = new Set<string>();
 	private readonly watches = new Set<string>();
-	private readonly nodes = new Set<string>();
+	private readonly nodes = new PathSet();
 	private readonly transactionNodes = new Set<string>();
 	private readonly domains = new Set<number>();
+	/** The last committed node accepted, all of whose ancestors are known. */
+	private lastNode = '/';
 	private seenGlobal = false;
 	private seenGlobalQuota = false;
 	private ended = false;
@@ -128,16 +131,35 @@ export class StreamValidator {
 	private acceptCommitted(record: NodeDataRecord, at: Position): boolean {
 		const { path } = record;
 		if (!isNodePath(path)) return this.fail('bad-path', at, `${show(path)} is not a node path`);
-		if (this.nodes.has(path)) return this.fail('duplicate', at, `node ${show(path)} is given twice`);
-		if (path !== '/' && !isSpecialNode(path)) {
+		if (!this.nodes.add(path)) return this.fail('duplicate', at, `node ${show(path)} is given twice`);
+		if (isSpecialNode(path)) return true;
+		if (path !== '/' && !this.parentKnown(path)) {
 			const parent = parentOf(path);
-			if (!this.nodes.has(parent)) {
-				if (!this.fail('unknown-parent', at, `node ${show(path)} comes before its parent ${show(parent)}`))
-					return false;
-			}
+			// Kept when the read goes on (the receiver may hold the parent), thrown when strict.
+			return this.fail('unknown-parent', at, `node ${show(path)} comes before its parent ${show(parent)}`);
 		}
-		this.nodes.add(path);
+		this.lastNode = path; // kept orphans are not: their ancestors are not all known
 		return true;
+	}
+
+	/**
+	 * Whether a node's parent was seen. Streams list nodes depth first, so the parent is nearly
+	 * always the node before or one of its ancestors: those are compared by prefix. Only other
+	 * orders cost a lookup in the set.
+	 */
+	private parentKnown(path: string): boolean {
+		const cut = path.lastIndexOf('/');
+		const last = this.lastNode;
+		if (cut === 0) return this.nodes.has('/');
+		if (
+			last.length >= cut &&
+			last.startsWith(path.slice(0, cut)) &&
+			(last.length === cut || last[cut] === '/')
+		) {
+			// `last` is the parent or lies below it; the parent is an ancestor of a known node, so known.
+			return true;
+		}
+		return this.nodes.has(path, cut);
 	}
 
 	private acceptPending(record: NodeDataRecord, at: Position): boolean {

@@ -15,11 +15,20 @@ import { StreamValidator } from './validator.ts';
 export interface WriteOptions {
 	readonly version: StreamVersion;
 	readonly endian: Endian;
+	/**
+	 * Check the records against the stream's rules as they are written (default true). A caller
+	 * whose records come straight from readStream, which checked them, may skip it; a lenient
+	 * read's records (an orphan node kept) can only be written so.
+	 */
+	readonly validate?: boolean;
 	/** Bytes gathered before a batch is handed on (default 256 KiB). */
 	readonly batchBytes?: number;
 }
 
-export type RecordSource = AsyncIterable<MigrationRecord> | Iterable<MigrationRecord>;
+/** Records one by one, or in batches (arrays) as readRecordBatches gives them, which is faster. */
+export type RecordSource =
+	| AsyncIterable<MigrationRecord | readonly MigrationRecord[]>
+	| Iterable<MigrationRecord | readonly MigrationRecord[]>;
 
 const throwIt: ProblemHandler = (p) => {
 	throw p;
@@ -38,19 +47,38 @@ export async function* encodeStream(records: RecordSource, options: WriteOptions
 	let used = 0;
 	let offset = HEADER_BYTES;
 	let index = 0;
-	for await (const record of records) {
+	let ended = false;
+	const validate = options.validate ?? true;
+	/** Encode one record into the batch; returns the previous batch when it had to start a new one. */
+	const add = (record: MigrationRecord): Buffer | undefined => {
 		const size = encodedSize(record, options.version);
-		validator.accept(record, { offset, index, recordType: recordTypeName(RecordType[record.type]) });
+		if (validate)
+			validator.accept(record, { offset, index, recordType: recordTypeName(RecordType[record.type]) });
+		else if (ended) throw new EncodeError(record.type, 'a record follows END');
+		let full: Buffer | undefined;
 		if (used + size > batch.length) {
-			if (used > 0) yield batch.subarray(0, used);
+			if (used > 0) full = batch.subarray(0, used);
 			batch = Buffer.allocUnsafe(Math.max(batchBytes, size));
 			used = 0;
 		}
 		used = writeRecord(record, batch, used, options, order);
 		offset += size;
 		index++;
+		if (record.type === 'END') ended = true;
+		return full;
+	};
+	for await (const item of records) {
+		if (Array.isArray(item)) {
+			for (const record of item as readonly MigrationRecord[]) {
+				const full = add(record);
+				if (full) yield full;
+			}
+		} else {
+			const full = add(item as MigrationRecord);
+			if (full) yield full;
+		}
 	}
-	if (!validator.complete) throw new EncodeError('END', `the ${index} records given do not end with END`);
+	if (!ended) throw new EncodeError('END', `the ${index} records given do not end with END`);
 	if (used > 0) yield batch.subarray(0, used);
 }
 

@@ -279,8 +279,8 @@ export class Connection implements Session {
 
 	/** Bytes received but not yet processed (a partly received request), for live update. */
 	unprocessedInput(): Buffer {
-		const unread = this.transport.takeUnread();
-		return unread.length === 0 ? this.reader.unconsumed() : Buffer.concat([this.reader.unconsumed(), unread]);
+		this.transport.deliverHeldBack();
+		return this.reader.unconsumed();
 	}
 
 	/** Output not yet handed to the transport, then what the transport still holds. */

@@ -71,16 +71,11 @@ export class SocketTransport implements Transport {
 		}
 	}
 
-	takeUnread(): Buffer {
-		const parts: Buffer[] = [];
-		for (
-			let chunk = this.socket.read() as Buffer | null;
-			chunk !== null;
-			chunk = this.socket.read() as Buffer | null
-		) {
-			parts.push(chunk);
+	/** A paused socket keeps what it read; reading it out emits `data` with it (Readable.read). */
+	deliverHeldBack(): void {
+		while (this.socket.read() !== null) {
+			// Each chunk read was just emitted as `data`.
 		}
-		return Buffer.concat(parts);
 	}
 
 	pause(): void {

@@ -37,10 +37,10 @@ export interface Transport {
 	 */
 	write(chunk: Buffer): boolean;
 	/**
-	 * Bytes already received from the peer but held back because the transport is paused
-	 * (live update carries them with the connection's unprocessed input).
+	 * Deliver through `data`, now, whatever was received from the peer but held back because the
+	 * transport is paused (live update then carries it with the connection's unprocessed input).
 	 */
-	takeUnread(): Buffer;
+	deliverHeldBack(): void;
 	/** Stop delivering `data` (back-pressure towards the peer); `resume` restarts it. */
 	pause(): void;
 	resume(): void;

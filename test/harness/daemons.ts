@@ -116,9 +116,43 @@ function track(
 				await exited;
 				clearTimeout(timer);
 			}
+			// After a live update another process may serve: the one the pid file names, if any.
+			await stopProcess(readPidFile(join(dir, 'pid')));
 			cleanup?.();
 		},
 	};
+}
+
+function readPidFile(path: string): number | undefined {
+	try {
+		const pid = Number(readFileSync(path, 'utf8').trim());
+		return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+function alive(pid: number): boolean {
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+		return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+	} catch {
+		return false;
+	}
+}
+
+/** Terminate a process that is not our child (a live-update successor), and wait for it to go. */
+async function stopProcess(pid: number | undefined): Promise<void> {
+	if (pid === undefined || !alive(pid)) return;
+	process.kill(pid, 'SIGTERM');
+	const deadline = Date.now() + 3000;
+	while (alive(pid)) {
+		if (Date.now() > deadline) {
+			process.kill(pid, 'SIGKILL');
+			break;
+		}
+		await new Promise((r) => setTimeout(r, 20));
+	}
 }
 
 /** Start tsxenstored from dist/ (run `npm run build` first), in the foreground (-N). */

@@ -26,7 +26,35 @@ import {
 } from './fields.ts';
 import type { RecordCodec } from './record-codec.ts';
 
+/** Shared by every empty value: a zero-length Buffer cannot be written into. */
+const EMPTY_VALUE = Buffer.alloc(0);
+
+/** A copy of body[from, to), so that a value does not keep its whole input chunk alive. */
+function copyBytes(body: Buffer, from: number, to: number): Buffer {
+	const out = Buffer.allocUnsafe(to - from);
+	body.copy(out, 0, from, to);
+	return out;
+}
+
 const LETTER_CODES = PERM_LETTERS.map((l) => l.charCodeAt(0));
+
+/**
+ * Perms are immutable, and most nodes of a stream share a few: the same entries (and single-entry
+ * lists) are handed out again rather than made per node. The cache is bounded, against streams
+ * that name every domid.
+ */
+const PERM_CACHE_LIMIT = 4096;
+const permCache = new Map<number, NodePerm>();
+const singleCache = new Map<number, readonly NodePerm[]>();
+
+function permOf(letter: PermLetter, domid: number, stale: boolean, key: number): NodePerm {
+	let p = permCache.get(key);
+	if (p === undefined) {
+		p = Object.freeze({ access: letter, domid, stale });
+		if (permCache.size < PERM_CACHE_LIMIT) permCache.set(key, p);
+	}
+	return p;
+}
 
 function letterOf(code: number): PermLetter | undefined {
 	const i = LETTER_CODES.indexOf(code);
@@ -79,7 +107,8 @@ export const nodeDataCodec: RecordCodec<NodeDataRecord> = {
 		const valueAt = pathAt + pathLen;
 		const end = valueAt + valueLen;
 		need(ctx, body, end, `${permCount} perms, a path of ${pathLen} and a value of ${valueLen} bytes`);
-		const perms: NodePerm[] = new Array(permCount);
+		let perms: NodePerm[] | readonly NodePerm[] = new Array(permCount);
+		let key = 0;
 		for (let i = 0, at = NODE_FIXED_BYTES; i < permCount; i++, at += 4) {
 			const letter = letterOf(body[at]!);
 			if (letter === undefined) {
@@ -101,7 +130,15 @@ export const nodeDataCodec: RecordCodec<NodeDataRecord> = {
 					),
 				);
 			}
-			perms[i] = { access: letter, domid: order.u16(body, at + 2), stale: (flags & PERM_FLAG_STALE) !== 0 };
+			const domid = order.u16(body, at + 2);
+			const stale = (flags & PERM_FLAG_STALE) !== 0;
+			key = (body[at]! << 17) | (domid << 1) | (stale ? 1 : 0);
+			(perms as NodePerm[])[i] = permOf(letter, domid, stale, key);
+		}
+		if (permCount === 1) {
+			const shared = singleCache.get(key);
+			if (shared) perms = shared;
+			else if (singleCache.size < PERM_CACHE_LIMIT) singleCache.set(key, Object.freeze(perms));
 		}
 		const path = cString(ctx, body, pathAt, pathLen, 'node path');
 		if (connId === 0) {
@@ -149,7 +186,7 @@ export const nodeDataCodec: RecordCodec<NodeDataRecord> = {
 			access,
 			perms,
 			path,
-			value: Buffer.from(body.subarray(valueAt, end)),
+			value: valueLen === 0 ? EMPTY_VALUE : copyBytes(body, valueAt, end),
 		};
 	},
 };

@@ -189,7 +189,8 @@ export async function convert(inPath: string, outPath: string, options: ConvertO
 	}
 	const tmp = `${outPath}.tmp-${process.pid}`;
 	try {
-		await writeStream(records(), createWriteStream(tmp), { version, endian });
+		// The reader has checked every record; a lenient read's kept records are written as read.
+		await writeStream(records(), createWriteStream(tmp), { version, endian, validate: false });
 		await rename(tmp, outPath);
 	} catch (e) {
 		await rm(tmp, { force: true });

@@ -121,10 +121,8 @@ export class RingTransport implements Transport {
 		this.service();
 	}
 
-	/** Requests still in the ring stay in the page, which a successor maps again. */
-	takeUnread(): Buffer {
-		return Buffer.alloc(0);
-	}
+	/** Requests still in the ring stay in the page, which a successor maps again: nothing is held back. */
+	deliverHeldBack(): void {}
 
 	/** Bytes in the ring are in the page, which a successor maps again: nothing is half written. */
 	settled(): boolean {

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { SUCCESSOR_MARKER } from '../../src/liveupdate/target.ts';
+import { encodeFrame } from '../../src/protocol/frame.ts';
+import { MessageType } from '../../src/protocol/message-type.ts';
+import { RawConnection } from '../conformance/raw-connection.ts';
+import { type Daemon, startTsxenstored, TSXENSTORED, tempDir, XEN_BIN } from '../harness/daemons.ts';
+import { client, eventually, listing, liveUpdate, watchProcess } from './helpers.ts';
+
+function pidIn(dir: string): number {
+	return Number(readFileSync(join(dir, 'pid'), 'utf8'));
+}
+
+function run(
+	file: string,
+	args: string[],
+	env: NodeJS.ProcessEnv,
+): Promise<{ code: number; output: string }> {
+	return new Promise((resolve) => {
+		execFile(file, args, { env, timeout: 120_000 }, (error, stdout, stderr) => {
+			resolve({
+				code: error ? (typeof error.code === 'number' ? error.code : -1) : 0,
+				output: `${stdout}${stderr}`,
+			});
+		});
+	});
+}
+
+describe('live update: tsxenstored to tsxenstored', () => {
+	let daemon: Daemon;
+	let dir: string;
+	before(async () => {
+		dir = tempDir('lu-ts-');
+		daemon = await startTsxenstored({ dir, args: ['-F', join(dir, 'pid')] });
+	});
+	after(() => daemon.stop());
+
+	it('keeps the store, watches, open transactions and half-sent requests; the pid file follows', async (t) => {
+		const env = daemon.clientEnv;
+		const xs = await client(daemon.socket);
+		await xs.write('/lu/a', 'one');
+		await xs.write('/lu/bin', Buffer.from([0, 1, 2, 255]));
+		await xs.setPerms('/lu/a', [
+			{ domid: 0, access: 'none' },
+			{ domid: 5, access: 'read' },
+		]);
+		const watcher = watchProcess(env, '/lu');
+		t.after(() => watcher.process.kill());
+		await watcher.waitFor('/lu');
+		const tx = await xs.transactionStart();
+		await tx.write('/lu/in-tx', 'pending');
+		await tx.readString('/lu/a');
+		const half = await RawConnection.open(daemon.socket);
+		const request = encodeFrame(MessageType.WRITE, 77, 0, '/lu/half\0sent across');
+		half.write(request.subarray(0, 20));
+		const before = await listing(env);
+		const oldPid = pidIn(dir);
+
+		const result = await liveUpdate(env, TSXENSTORED);
+		assert.equal(result.code, 0, result.output);
+
+		assert.notEqual(pidIn(dir), oldPid, 'the pid file names the successor');
+		assert.equal(await listing(env), before);
+		half.write(request.subarray(20));
+		assert.ok(await half.waitFor((f) => f.length === 1, 5000), 'the half-sent request is answered');
+		assert.deepEqual([half.frames[0]!.type, half.frames[0]!.reqId], [MessageType.WRITE, 77]);
+		assert.equal(await xs.readString('/lu/half'), 'sent across');
+		assert.equal(await xs.readString('/lu/a'), 'one');
+		await tx.commit();
+		assert.equal(await xs.readString('/lu/in-tx'), 'pending');
+		await xs.write('/lu/after', 'x');
+		await watcher.waitFor('/lu/after');
+		assert.deepEqual([...(await xs.read('/lu/bin'))], [0, 1, 2, 255]);
+		half.close();
+		xs.close();
+	});
+
+	it('carries a transaction that already conflicted: it still answers EAGAIN', async () => {
+		const xs = await client(daemon.socket);
+		const other = await client(daemon.socket);
+		await xs.write('/lu/c', '0');
+		const tx = await xs.transactionStart();
+		await tx.readString('/lu/c');
+		await tx.write('/lu/c', '1');
+		await other.write('/lu/c', '2');
+		const result = await liveUpdate(daemon.clientEnv, TSXENSTORED);
+		assert.equal(result.code, 0, result.output);
+		await assert.rejects(tx.commit(), { code: 'EAGAIN' });
+		assert.equal(await xs.readString('/lu/c'), '2');
+		xs.close();
+		other.close();
+	});
+
+	it('answers requests sent while the update happens, each once and in order', async () => {
+		const xs = await client(daemon.socket);
+		let stop = false;
+		let written = 0;
+		const writer = (async () => {
+			while (!stop) {
+				await xs.write('/lu/counter', String(written + 1));
+				written++;
+			}
+		})();
+		await eventually(() => written > 20, 'the writer to get going');
+		const result = await liveUpdate(daemon.clientEnv, TSXENSTORED);
+		const at = written;
+		await eventually(() => written > at + 20, 'writes to go on after the update');
+		stop = true;
+		await writer;
+		assert.equal(result.code, 0, result.output);
+		assert.equal(await xs.readString('/lu/counter'), String(written));
+		xs.close();
+	});
+
+	it('passes test-xenstore after updates', async () => {
+		const r = await run(join(XEN_BIN, 'test-xenstore'), [], daemon.clientEnv);
+		assert.equal(r.code, 0, r.output);
+		assert.doesNotMatch(r.output, /failed/);
+	});
+});
+
+describe('live update: a successor that cannot take over', () => {
+	let daemon: Daemon;
+	let dir: string;
+	before(async () => {
+		dir = tempDir('lu-fail-');
+		daemon = await startTsxenstored({ dir, args: ['-F', join(dir, 'pid')] });
+	});
+	after(() => daemon.stop());
+
+	function script(name: string, body: string): string {
+		const path = join(dir, name);
+		writeFileSync(path, `#!/bin/sh\n${body}\n`);
+		chmodSync(path, 0o755);
+		return path;
+	}
+
+	it('refuses a binary that does not start, and serves on', async () => {
+		const xs = await client(daemon.socket);
+		await xs.write('/fail/a', 'kept');
+		const result = await liveUpdate(daemon.clientEnv, script('broken', 'exit 1'));
+		assert.notEqual(result.code, 0);
+		assert.match(result.output, /New binary cannot start/);
+		assert.equal(await xs.readString('/fail/a'), 'kept');
+		assert.equal(pidIn(dir), daemon.process.pid);
+		xs.close();
+	});
+
+	it('goes on serving every client when the successor dies before taking over', async () => {
+		const xs = await client(daemon.socket);
+		const watch = await xs.watch('/fail', 'w');
+		const events = watch[Symbol.asyncIterator]();
+		assert.equal((await events.next()).value?.path, '/fail');
+		const tx = await xs.transactionStart();
+		await tx.write('/fail/tx', 'yes');
+		// Answers --help as tsxenstored does, then fails at once when started for real.
+		const dies = script(
+			'dies',
+			`for a in "$@"; do [ "$a" = --help ] && echo '${SUCCESSOR_MARKER}' && exit 0; done; exit 3`,
+		);
+		const result = await liveUpdate(daemon.clientEnv, dies);
+		assert.notEqual(result.code, 0);
+		assert.match(result.output, /exited before taking over/);
+		await tx.commit();
+		assert.equal(await xs.readString('/fail/tx'), 'yes');
+		assert.equal((await events.next()).value?.path, '/fail/tx');
+		assert.equal(pidIn(dir), daemon.process.pid);
+		xs.close();
+	});
+
+	it('waits for transactions a foreign successor cannot carry, then refuses without -F', async () => {
+		const xs = await client(daemon.socket);
+		const tx = await xs.transactionStart();
+		await tx.write('/fail/open', 'tx');
+		const foreign = script('foreign', 'exit 0');
+		const started = Date.now();
+		const result = await liveUpdate(daemon.clientEnv, foreign, '-t', '1');
+		assert.ok(Date.now() - started >= 1000, 'it waited for the timeout');
+		assert.notEqual(result.code, 0);
+		assert.match(result.output, /Overlapping transactions/);
+		await tx.commit();
+		assert.equal(await xs.readString('/fail/open'), 'tx');
+		xs.close();
+	});
+});
