@@ -1,0 +1,61 @@
+/**
+ * What the kernel accounts to a daemon process: CPU time (utime + stime, all threads, from
+ * /proc/<pid>/stat) and resident memory (VmRSS from /proc/<pid>/status). See proc(5).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface CpuTicks {
+	utime: number;
+	stime: number;
+}
+
+/**
+ * utime and stime, in clock ticks, from the text of /proc/<pid>/stat. The command name (field 2)
+ * is in parentheses and may itself hold spaces and parentheses, so fields are counted from the
+ * last `)`: after it come field 3 (state) onwards, utime being field 14 and stime field 15.
+ */
+export function parseProcStat(text: string): CpuTicks {
+	const close = text.lastIndexOf(')');
+	if (close < 0) throw new Error(`not a /proc/<pid>/stat line: ${JSON.stringify(text.slice(0, 80))}`);
+	const fields = text
+		.slice(close + 1)
+		.trim()
+		.split(/\s+/);
+	const utime = Number(fields[14 - 3]);
+	const stime = Number(fields[15 - 3]);
+	if (!Number.isInteger(utime) || !Number.isInteger(stime)) {
+		throw new Error(`no utime/stime in /proc/<pid>/stat line: ${JSON.stringify(text.slice(0, 80))}`);
+	}
+	return { utime, stime };
+}
+
+/** VmRSS in bytes from the text of /proc/<pid>/status (the kernel writes it in kB). */
+export function parseVmRss(text: string): number {
+	const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(text);
+	if (!match) throw new Error('no VmRSS line in /proc/<pid>/status (has the process exited?)');
+	return Number(match[1]) * 1024;
+}
+
+let ticksPerSecond: number | undefined;
+
+/** Clock ticks per second for /proc/<pid>/stat times (`getconf CLK_TCK`, 100 on Linux/x86). */
+export function clockTicks(): number {
+	ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+	if (!(ticksPerSecond > 0)) throw new Error('getconf CLK_TCK did not give a positive number');
+	return ticksPerSecond;
+}
+
+export interface ProcessSample {
+	/** user + system CPU seconds used so far by the whole process (all threads). */
+	cpuSecs: number;
+	rssBytes: number;
+}
+
+export function sampleProcess(pid: number): ProcessSample {
+	const { utime, stime } = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+	return {
+		cpuSecs: (utime + stime) / clockTicks(),
+		rssBytes: parseVmRss(readFileSync(`/proc/${pid}/status`, 'utf8')),
+	};
+}
