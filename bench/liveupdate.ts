@@ -1,23 +1,123 @@
 /**
- * PLACEHOLDER, NOT MEASURED: live update downtime at 200,000 nodes.
- *
- * The live-update work fills this in: populate 200,000 nodes (xsload populate-flat or -tree),
- * keep a client issuing reads, ask the daemon for a live update (C xenstored and oxenstored:
- * `xenstore-control live-update`; tsxenstored: its own equivalent), and report the longest time a
- * request waited for its answer across the update, plus the whole update's duration. Until then
- * the runner skips this workload and the report says it was not measured; no figure is invented.
+ * Live update downtime: the longest a client waits for an answer while the daemon hands over to its
+ * successor, from the moment the old process stops serving to the first reply from the new one.
+ * A probe client reads one node in a tight loop through the update; the largest gap between two of
+ * its replies is the downtime (it includes one round trip, a few tens of microseconds). Each daemon
+ * updates into a new copy of itself: C xenstored and oxenstored into their own binaries (Debian's
+ * `xenstore-control live-update`), tsxenstored into dist/cli/tsxenstored.js.
  */
-import type { Workload } from './workloads.ts';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { connect, type XenstoreClient } from '../src/client/index.ts';
+import { TSXENSTORED, XEN_BIN } from '../test/harness/daemons.ts';
+import type { TargetName } from './targets.ts';
+import type { Metrics, Workload } from './workloads.ts';
 
-export const liveUpdateDowntime: Workload = {
-	id: 'liveupdate',
-	family: 'liveupdate',
-	title: 'live update downtime at 200,000 nodes',
-	big: true,
-	targets: ['c', 'ocaml', 'ts'],
-	placeholder:
-		'not measured yet: placeholder hook in bench/liveupdate.ts, to be filled in by the live-update work',
-	run() {
-		return Promise.reject(new Error('live update downtime is not measured yet (bench/liveupdate.ts)'));
-	},
+const NEW_BINARY: Partial<Record<TargetName, string>> = {
+	c: join(XEN_BIN, 'xenstored'),
+	ocaml: join(XEN_BIN, 'oxenstored'),
+	ts: TSXENSTORED,
 };
+
+/** Write `count` nodes in a tree of fanout 100, many requests in flight at once. */
+async function populate(xs: XenstoreClient, count: number): Promise<void> {
+	const inFlight = 256;
+	let next = 0;
+	const worker = async () => {
+		while (next < count) {
+			const i = next++;
+			await xs.write(`/lu/${Math.floor(i / 10_000)}/${Math.floor(i / 100) % 100}/n${i % 100}`, 'value');
+		}
+	};
+	await Promise.all(Array.from({ length: inFlight }, worker));
+}
+
+function liveUpdate(socket: string, binary: string): Promise<number> {
+	const started = process.hrtime.bigint();
+	return new Promise((resolve, reject) => {
+		execFile(
+			join(XEN_BIN, 'xenstore-control'),
+			['live-update', binary],
+			{ env: { ...process.env, XENSTORED_PATH: socket }, timeout: 300_000 },
+			(error, stdout, stderr) => {
+				if (error) reject(new Error(`live update failed: ${stdout}${stderr}${error.message}`));
+				else resolve(Number(process.hrtime.bigint() - started) / 1e9);
+			},
+		);
+	});
+}
+
+/** Read in a loop until stopped; returns the longest gap between two replies, in seconds. */
+function probe(xs: XenstoreClient): { stop(): Promise<number> } {
+	let running = true;
+	let worst = 0;
+	const loop = (async () => {
+		let last = process.hrtime.bigint();
+		while (running) {
+			await xs.read('/lu-probe');
+			const now = process.hrtime.bigint();
+			worst = Math.max(worst, Number(now - last) / 1e9);
+			last = now;
+		}
+	})();
+	return {
+		async stop() {
+			running = false;
+			await loop;
+			return worst;
+		},
+	};
+}
+
+const FULL_TREE = 1_000_000;
+
+function downtime(
+	id: string,
+	title: string,
+	fullNodes: number,
+	connections: number,
+	targets: TargetName[],
+): Workload {
+	return {
+		id,
+		family: 'liveupdate',
+		title,
+		big: true,
+		targets,
+		async run(ctx): Promise<Metrics> {
+			const { socket, name } = ctx.target;
+			// Quick runs (smaller sizes) scale the store down with the populating workloads.
+			const nodes = Math.max(1000, Math.round((fullNodes * ctx.sizes.treeCount) / FULL_TREE));
+			const xs = await connect({ path: socket });
+			const idle: XenstoreClient[] = [];
+			try {
+				await xs.write('/lu-probe', 'p');
+				await populate(xs, nodes);
+				for (let i = 0; i < connections; i++) idle.push(await connect({ path: socket }));
+				const watcher = probe(await connect({ path: socket }));
+				await new Promise((r) => setTimeout(r, 200));
+				const updateSecs = await liveUpdate(socket, NEW_BINARY[name]!);
+				await new Promise((r) => setTimeout(r, 200));
+				const downtimeSecs = await watcher.stop();
+				// Every connection survived: each still answers.
+				await Promise.all(idle.map((c) => c.read('/lu-probe')));
+				return { downtimeSecs, updateSecs, nodes, connections };
+			} finally {
+				for (const c of idle) c.close();
+				xs.close();
+			}
+		},
+	};
+}
+
+export const liveUpdateWorkloads: Workload[] = [
+	downtime('liveupdate-1k', 'live update, 1,000 nodes', 1_000, 0, ['c', 'ocaml', 'ts']),
+	downtime('liveupdate-conns', 'live update, 1,000 nodes and 1,000 connections', 1_000, 1_000, [
+		'c',
+		'ocaml',
+		'ts',
+	]),
+	downtime('liveupdate-100k', 'live update, 100,000 nodes', 100_000, 0, ['c', 'ocaml', 'ts']),
+	downtime('liveupdate-200k', 'live update, 200,000 nodes', 200_000, 0, ['c', 'ocaml', 'ts']),
+	downtime('liveupdate-1m', 'live update, 1,000,000 nodes', 1_000_000, 0, ['ocaml', 'ts']),
+];

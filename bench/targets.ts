@@ -102,8 +102,11 @@ export async function startTarget(name: TargetName): Promise<RunningTarget> {
 			// Its default access log writes a line per write to a file, which C xenstored and
 			// tsxenstored do not do: measure oxenstored without it, at its best.
 			return wrap(name, await startOxenstored({ args: ['--no-access-log'] }));
-		case 'ts':
-			return wrap(name, await startTsxenstored());
+		case 'ts': {
+			// A pid file lets the harness stop the successor of a live update too.
+			const dir = tempDir('tsxs-');
+			return wrap(name, await startTsxenstored({ dir, args: ['-F', join(dir, 'pid')] }));
+		}
 		case 'floor':
 			return startFloor();
 	}

@@ -5,7 +5,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { liveUpdateDowntime } from './liveupdate.ts';
+import { liveUpdateWorkloads } from './liveupdate.ts';
 import { type ProcessSample, sampleProcess } from './procstat.ts';
 import { extrapolateAtFinalRate, median, percentile, secondsAt } from './stats.ts';
 import type { RunningTarget, TargetName } from './targets.ts';
@@ -250,5 +250,5 @@ export const WORKLOADS: readonly Workload[] = [
 	watchFanout,
 	populate('flat'),
 	populate('tree'),
-	liveUpdateDowntime,
+	...liveUpdateWorkloads,
 ];

@@ -1,4 +1,7 @@
 import { adaptRecord } from '../migration/adapt.ts';
+import { encodePerms, StreamBuilder } from '../migration/bulk-nodes.ts';
+import { byteOrder } from '../migration/codec/byte-order.ts';
+import type { Endian } from '../migration/constants.ts';
 import { NO_TARGET, NodeAccess, PERM_LETTERS } from '../migration/constants.ts';
 import type {
 	ConnectionDataRecord,
@@ -8,10 +11,12 @@ import type {
 	WatchDataExtendedRecord,
 	WatchDataRecord,
 } from '../migration/records.ts';
-import { emptyState, type MigrationState, recordsFromState } from '../migration/state.ts';
+import { END } from '../migration/records.ts';
+import { emptyState, type MigrationState } from '../migration/state.ts';
 import type { Connection } from '../server/connection.ts';
 import type { Daemon } from '../server/daemon.ts';
 import { SocketTransport } from '../server/socket-transport.ts';
+import type { Node } from '../store/node.ts';
 import { valueBytes } from '../store/node.ts';
 import { pathDepth } from '../store/path.ts';
 import type { Perms } from '../store/perms.ts';
@@ -26,7 +31,10 @@ import type { TargetKind } from './target.ts';
 export const FIRST_PASSED_FD = 3;
 
 export interface Captured {
-	records: MigrationRecord[];
+	/** The whole migration stream. */
+	stream: Buffer;
+	/** How many records it holds (for the log). */
+	records: number;
 	/** This process's descriptors, in the order they are placed in the successor from fd 3 on. */
 	fds: number[];
 	/** What only a tsxenstored successor reads (see extras.ts). */
@@ -47,6 +55,7 @@ export function captureState(
 	target: TargetKind,
 	requester: Connection,
 	reply: Buffer,
+	endian: Endian,
 ): Captured {
 	const { store } = daemon;
 	const state: MigrationState = emptyState();
@@ -139,11 +148,6 @@ export function captureState(
 		if (!foreign) extras.emulatedListeners[domid] = pass(fd);
 	}
 
-	for (const [path, node] of store.tree.special)
-		state.nodes.push(nodeRecord(path, valueBytes(node.value), node.perms, daemon));
-	walkPreOrder('/', store.tree.root, (path, node) => {
-		state.nodes.push(nodeRecord(path, valueBytes(node.value), node.perms, daemon));
-	});
 	for (const domain of store.domains.all()) {
 		state.domains.push({
 			type: 'DOMAIN_DATA',
@@ -152,17 +156,42 @@ export function captureState(
 			quotas: Object.entries(domain.quotas).map(([name, value]) => ({ name, value: value ?? 0 })),
 		});
 	}
-	const records: MigrationRecord[] = [];
-	for (const record of recordsFromState(state)) {
-		if (!foreign) {
-			records.push(record);
-			continue;
-		}
-		const adapted = adaptRecord(record, 1);
+
+	// C xenstored's order: global records, each connection with its watches and transactions, the
+	// special nodes, every committed node parents first, the transactions' nodes, domains, END.
+	const version = foreign ? 1 : 2;
+	const out = new StreamBuilder({ version, endian }, 64 * store.tree.nodeCount + (1 << 16));
+	let records = 0;
+	const record = (r: MigrationRecord) => {
+		const adapted = foreign ? adaptRecord(r, 1) : { record: r, losses: [] };
 		losses.push(...adapted.losses);
-		records.push(adapted.record);
+		out.record(adapted.record);
+		records++;
+	};
+	if (state.global) record(state.global);
+	if (state.globalQuota) record(state.globalQuota);
+	for (const conn of state.connections) {
+		record(conn);
+		for (const w of state.watches) if (w.connId === conn.connId) record(w);
+		for (const t of state.transactions) if (t.connId === conn.connId) record(t);
 	}
-	return { records, fds, extras, losses };
+	const order = byteOrder(endian);
+	const wirePerms = new Map<Perms, Buffer>();
+	const node = (path: string, n: Node) => {
+		let p = wirePerms.get(n.perms);
+		if (p === undefined) {
+			p = encodePerms(perms(daemon, n.perms), order);
+			wirePerms.set(n.perms, p);
+		}
+		out.node(path, n.value, p);
+		records++;
+	};
+	for (const [path, n] of store.tree.special) node(path, n);
+	walkPreOrder('/', store.tree.root, node);
+	for (const n of state.transactionNodes) record(n);
+	for (const d of state.domains) record(d);
+	record(END);
+	return { stream: out.finish(), records, fds, extras, losses };
 }
 
 function ringSpec(daemon: Daemon, domid: number) {

@@ -1,9 +1,11 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { decodePerms, scanStream } from '../migration/bulk-nodes.ts';
+import { type ByteOrder, byteOrder } from '../migration/codec/byte-order.ts';
 import { NO_TARGET, NodeAccess, PERM_LETTERS } from '../migration/constants.ts';
-import { openInput } from '../migration/input.ts';
 import type { SourceFormat } from '../migration/reader.ts';
 import type { NodePerm } from '../migration/records.ts';
 import { addRecord, emptyState, type MigrationState } from '../migration/state.ts';
+import { looksLikeTextDump, readTextDumpItems } from '../migration/text-dump.ts';
 import { addWatch } from '../ops/watch.ts';
 import type { Connection } from '../server/connection.ts';
 import type { Daemon } from '../server/daemon.ts';
@@ -11,7 +13,7 @@ import { valueFromBytes } from '../store/node.ts';
 import { canonicalWatchPath, domainHome } from '../store/path.ts';
 import { type PermEntry, type Perms, PRIVILEGED_CALLER } from '../store/perms.ts';
 import { quotaName } from '../store/quota.ts';
-import type { RestoredTxNode } from '../store/store.ts';
+import type { RestoredTxNode, Store } from '../store/store.ts';
 import { extrasPath, readExtras } from './extras.ts';
 
 /** What a restore did that an operator should know (rings that cannot be attached here, ...). */
@@ -23,6 +25,34 @@ export interface RestoreReport {
 	notes: string[];
 }
 
+/**
+ * Perms as the store holds them, shared: a store has few distinct perm lists, and nodes that had
+ * equal ones before the update share one array after it, as children share their parent's. Keyed
+ * by their bytes on the wire (a single entry, the common case, by its 32 bits).
+ */
+function permsInterner(order: ByteOrder): (wire: Buffer, start: number, count: number) => Perms {
+	const single = new Map<number, Perms>();
+	const several = new Map<string, Perms>();
+	return (wire, start, count) => {
+		if (count === 1) {
+			const key = wire.readUInt32LE(start);
+			let shared = single.get(key);
+			if (shared === undefined) {
+				shared = toPerms(decodePerms(wire, start, 1, order));
+				single.set(key, shared);
+			}
+			return shared;
+		}
+		const key = wire.toString('latin1', start, start + 4 * count);
+		let shared = several.get(key);
+		if (shared === undefined) {
+			shared = toPerms(decodePerms(wire, start, count, order));
+			several.set(key, shared);
+		}
+		return shared;
+	};
+}
+
 function toPerms(perms: readonly NodePerm[]): Perms {
 	return Object.freeze(
 		perms.map(
@@ -32,12 +62,36 @@ function toPerms(perms: readonly NodePerm[]): Perms {
 	);
 }
 
-/** Read a state file (a binary stream or oxenstored's text dump) into a whole state. */
-export async function readState(file: string): Promise<{ state: MigrationState; format: SourceFormat }> {
-	const input = await openInput(file);
+/**
+ * Read a state file into the store and a state of everything else. A binary stream is read at once
+ * and its committed nodes go straight into the store (a successor's first moments are its
+ * clients' downtime); oxenstored's text dump goes through its reader.
+ */
+async function readInto(
+	store: Store,
+	file: string,
+): Promise<{ state: MigrationState; format: SourceFormat }> {
+	const bytes = readFileSync(file);
 	const state = emptyState();
-	for await (const item of input.items()) if (item.kind === 'record') addRecord(state, item.record);
-	return { state, format: input.format };
+	const restore = store.nodeRestorer();
+	if (!looksLikeTextDump(bytes)) {
+		let intern: (wire: Buffer, start: number, count: number) => Perms = () => [];
+		scanStream(bytes, {
+			header: (header) => {
+				intern = permsInterner(byteOrder(header.endian));
+			},
+			node: (path, value, wire, start, count) => restore(path, value, intern(wire, start, count)),
+			record: (record) => addRecord(state, record),
+		});
+		return { state, format: 'stream' };
+	}
+	for await (const item of readTextDumpItems([bytes])) {
+		if (item.kind !== 'record') continue;
+		const r = item.record;
+		if (r.type === 'NODE_DATA' && r.connId === 0) restore(r.path, valueFromBytes(r.value), toPerms(r.perms));
+		else addRecord(state, r);
+	}
+	return { state, format: 'oxenstored-dump' };
 }
 
 /**
@@ -48,10 +102,10 @@ export async function readState(file: string): Promise<{ state: MigrationState; 
  * that this process now serves.
  */
 export async function restoreDaemon(daemon: Daemon, file: string): Promise<RestoreReport> {
-	const { state, format } = await readState(file);
-	const extras = readExtras(file);
 	const { store } = daemon;
+	const extras = readExtras(file);
 	const notes: string[] = [];
+	const { state, format } = await readInto(store, file);
 
 	for (const q of state.globalQuota?.perDomain ?? []) {
 		const name = quotaName(q.name);
@@ -66,7 +120,6 @@ export async function restoreDaemon(daemon: Daemon, file: string): Promise<Resto
 			if (name !== undefined) domain.quotas[name] = q.value;
 		}
 	}
-	for (const n of state.nodes) store.restoreNode(n.path, valueFromBytes(n.value), toPerms(n.perms));
 	// oxenstored lists children in byte order whatever order it dumps them in; keep its order.
 	if (format === 'oxenstored-dump') store.tree.sortChildren();
 
@@ -130,7 +183,7 @@ export async function restoreDaemon(daemon: Daemon, file: string): Promise<Resto
 	rmSync(extrasPath(file), { force: true });
 	return {
 		connections: byId.size,
-		nodes: state.nodes.length,
+		nodes: store.tree.nodeCount,
 		watches: state.watches.length,
 		transactions: state.transactions.length,
 		notes,

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
-import { encodeStreamToBuffer } from '../migration/writer.ts';
 import { encodeFrame } from '../protocol/frame.ts';
 import { MessageType } from '../protocol/message-type.ts';
 import type { Connection } from '../server/connection.ts';
@@ -37,6 +36,8 @@ export interface UpdaterOptions {
 export class LiveUpdater implements Updater {
 	private readonly daemon: Daemon;
 	private readonly options: UpdaterOptions;
+	/** When requests stopped being handled: the start of the clients' downtime (for the log). */
+	private heldAt = 0;
 
 	constructor(daemon: Daemon, options: UpdaterOptions) {
 		this.daemon = daemon;
@@ -67,6 +68,7 @@ export class LiveUpdater implements Updater {
 			if (refusal !== undefined) return refusal;
 		}
 		this.daemon.holdAll();
+		this.heldAt = performance.now();
 		for (const conn of await this.daemon.settle(SETTLE_MS)) {
 			if (conn !== plan.requester) conn.close('did not take its output during live update');
 		}
@@ -99,14 +101,16 @@ export class LiveUpdater implements Updater {
 		const { log } = daemon;
 		const requester = plan.requester as Connection;
 		const reply = encodeFrame(MessageType.CONTROL, plan.reqId, plan.txId, 'OK\0');
-		const captured = captureState(daemon, kind, requester, reply);
+		const captured = captureState(daemon, kind, requester, reply, endianness() === 'LE' ? 'little' : 'big');
+		const capturedAt = performance.now();
 		for (const loss of captured.losses) log.warn(`live update: ${loss}`);
 		const file = this.stateFile;
 		try {
-			const bytes = await encodeStreamToBuffer(captured.records, {
-				version: kind === 'foreign' ? 1 : 2,
-				endian: endianness() === 'LE' ? 'little' : 'big',
-			});
+			const bytes = captured.stream;
+			log.debug(
+				`live update: held ${(capturedAt - this.heldAt).toFixed(1)} ms before capture, capture ` +
+					`${(performance.now() - capturedAt).toFixed(1)} ms... encoded ${bytes.length} bytes`,
+			);
 			writeFileSync(file, bytes, { mode: 0o600 });
 			if (kind === 'tsxenstored') writeExtras(file, captured.extras);
 			else if (this.legacyStateFile !== undefined)
@@ -119,7 +123,7 @@ export class LiveUpdater implements Updater {
 			? [process.execPath, [plan.binary, ...args]]
 			: [plan.binary, args];
 		log.info(
-			`live update: ${captured.records.length} records written; starting ${command} ${argv.join(' ')}`,
+			`live update: ${captured.records} records written ${(performance.now() - this.heldAt).toFixed(0)} ms after holding requests; starting ${command} ${argv.join(' ')}`,
 		);
 		const child = spawn(command, argv, {
 			stdio: ['ignore', 'inherit', 'inherit', ...captured.fds],

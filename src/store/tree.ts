@@ -115,18 +115,30 @@ export function walkPostOrder(
 	}
 }
 
-/** Visit a subtree parents-first (the order a migration stream needs), without recursion. */
+/**
+ * Visit a subtree parents-first, children in creation order (the order a migration stream
+ * needs), without recursion and without copying child lists: live update walks every node while
+ * clients wait.
+ */
 export function walkPreOrder(path: string, node: Node, visit: (path: string, node: Node) => void): void {
-	const stack: Array<[string, Node]> = [[path, node]];
-	while (stack.length > 0) {
-		const [p, n] = stack.pop()!;
-		visit(p, n);
-		if (n.children === undefined) continue;
-		// Push in reverse so children come out in creation order.
-		const kids = [...n.children];
-		for (let i = kids.length - 1; i >= 0; i--) {
-			const [name, child] = kids[i]!;
-			stack.push([p === '/' ? `/${name}` : `${p}/${name}`, child]);
+	visit(path, node);
+	const paths: string[] = [path];
+	const iters: Array<Iterator<[string, Node]> | undefined> = [node.children?.entries()];
+	while (iters.length > 0) {
+		const top = iters.length - 1;
+		const next = iters[top]?.next();
+		if (next === undefined || next.done) {
+			iters.pop();
+			paths.pop();
+			continue;
+		}
+		const [name, child] = next.value;
+		const parent = paths[top]!;
+		const p = parent === '/' ? `/${name}` : `${parent}/${name}`;
+		visit(p, child);
+		if (child.children !== undefined) {
+			paths.push(p);
+			iters.push(child.children.entries());
 		}
 	}
 }
