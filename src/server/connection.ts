@@ -68,6 +68,8 @@ export class Connection implements Session {
 	private isClosed = false;
 	/** Whether the transport is delivering input (it is paused whenever requests must wait). */
 	private reading = true;
+	/** Handling a chunk of this connection's own input: its output is flushed right after. */
+	private handlingInput = false;
 	/** When the oldest watch event still waiting for this peer was queued (0: none waits). */
 	private eventWaitingSince = 0;
 
@@ -92,7 +94,15 @@ export class Connection implements Session {
 		this.transport.attach({
 			data: (chunk) => {
 				this.reader.push(chunk);
-				this.processInput();
+				this.handlingInput = true;
+				try {
+					this.processInput();
+				} finally {
+					this.handlingInput = false;
+				}
+				// The replies to this read go out now, in one write; events for other connections
+				// wait for the end of the event-loop turn (Daemon.scheduleFlush).
+				this.flush();
 			},
 			drain: () => {
 				this.blocked = false;
@@ -237,7 +247,9 @@ export class Connection implements Session {
 			this.close('peer does not read its output');
 			return;
 		}
-		this.host.scheduleFlush(this);
+		// While handling its own input the connection flushes when done; otherwise (an event caused
+		// by another connection, a late reply) at the end of the turn.
+		if (!this.handlingInput) this.host.scheduleFlush(this);
 	}
 
 	/** Hand queued output to the transport, unless the peer is not keeping up. */

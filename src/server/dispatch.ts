@@ -49,7 +49,13 @@ export function dispatch(services: Services, session: Session, request: Frame): 
 			tx = session.transactions.get(request.txId);
 			if (tx === undefined) throw new XenstoreError('ENOENT', `no transaction ${request.txId}`);
 		}
-		const reply = op.run(services, session, { ...request, tx });
+		const reply = op.run(services, session, {
+			type: request.type,
+			reqId: request.reqId,
+			txId: request.txId,
+			payload: request.payload,
+			tx,
+		});
 		if (reply instanceof Promise) {
 			return reply.then(
 				(r) => replyFrame(request, r),

@@ -4,17 +4,21 @@ import type { Transport, TransportEvents } from './transport.ts';
 /** Bytes this transport holds for a peer that is not reading before it reports back-pressure. */
 const HIGH_WATER = 64 * 1024;
 
+const EMPTY = Buffer.alloc(0);
+
 /**
- * A Unix socket connection. Output is handed to Node one batch at a time and the next batch waits
- * for the previous one to be written, so that what has not reached the kernel stays here, countable
- * and carried by live update, instead of in Node's internal buffers.
+ * A Unix socket connection. Output goes to the kernel at once when it takes it (the usual case: a
+ * reply is small); when the kernel takes only part, later output waits here until Node has written
+ * the rest, so that what has not reached the kernel is countable and carried by live update, not
+ * hidden in Node's buffers.
  */
 export class SocketTransport implements Transport {
 	readonly kind = 'socket';
 	readonly socket: Socket;
 	private readonly queue: Buffer[] = [];
 	private queued = 0;
-	private inFlight = false;
+	/** Node holds bytes the kernel did not take yet: later output queues here. */
+	private waiting = false;
 	private wantDrain = false;
 	private closed = false;
 	private events: TransportEvents | undefined;
@@ -38,7 +42,7 @@ export class SocketTransport implements Transport {
 
 	write(chunk: Buffer): boolean {
 		if (this.closed) return true;
-		if (this.inFlight) {
+		if (this.waiting) {
 			this.queue.push(chunk);
 			this.queued += chunk.length;
 		} else {
@@ -52,12 +56,16 @@ export class SocketTransport implements Transport {
 	}
 
 	private send(chunk: Buffer): void {
-		this.inFlight = true;
-		this.socket.write(chunk, () => this.written());
+		this.socket.write(chunk);
+		if (this.socket.writableLength > 0) {
+			// An empty write completes once everything before it is written.
+			this.waiting = true;
+			this.socket.write(EMPTY, () => this.written());
+		}
 	}
 
 	private written(): void {
-		this.inFlight = false;
+		this.waiting = false;
 		if (this.closed) return;
 		if (this.queue.length > 0) {
 			const batch = this.queue.length === 1 ? this.queue[0]! : Buffer.concat(this.queue, this.queued);
@@ -90,9 +98,9 @@ export class SocketTransport implements Transport {
 		return Buffer.concat(this.queue, this.queued);
 	}
 
-	/** A batch handed to Node may be partly written: only when none is in flight is the queue all. */
+	/** Bytes handed to Node may be partly written: only when none wait there is the queue all. */
 	settled(): boolean {
-		return !this.inFlight;
+		return !this.waiting;
 	}
 
 	close(reason: string): void {

@@ -39,6 +39,25 @@ export interface StoreOptions {
 	bare?: boolean;
 }
 
+function tooBig(path: string, size: number): XenstoreError {
+	return new XenstoreError('E2BIG', `children of ${path} take ${size} bytes`);
+}
+
+/** Names, each followed by a NUL, in one buffer; E2BIG past the payload limit. */
+function encodeNames(names: Iterable<string>, path: string): Buffer {
+	const list = [...names];
+	let size = 0;
+	for (const name of list) size += name.length + 1;
+	if (size > PAYLOAD_MAX) throw tooBig(path, size);
+	const out = Buffer.allocUnsafe(size);
+	let at = 0;
+	for (const name of list) {
+		at += out.write(name, at, 'latin1');
+		out[at++] = 0;
+	}
+	return out;
+}
+
 /** Whether `path` is a child of `parent` (one level below), without building the parent's path. */
 function isChildOf(path: string, parent: string): boolean {
 	const at = parent === '/' ? 0 : parent.length;
@@ -93,6 +112,8 @@ export class Store {
 	readonly domains: DomainTable;
 	/** Committed nodes and bytes per owning domain. */
 	readonly accounts = new Accounts();
+	/** Encoded child lists of committed nodes, while they stay unchanged (see directoryReply). */
+	private readonly listings = new WeakMap<Node, { childGen: number; bytes: Buffer }>();
 	/** Generation at which each departed domain went away: perm entries older than it are stale. */
 	private readonly departed = new Map<number, number>();
 	private readonly warn: (message: string) => void;
@@ -237,11 +258,21 @@ export class Store {
 		return children === undefined ? [] : [...children.keys()];
 	}
 
-	/** Bytes DIRECTORY's reply takes (names with their NULs), to refuse one over the payload limit. */
-	directorySize(caller: Caller, tx: Transaction | undefined, path: string): number {
+	/**
+	 * DIRECTORY's reply: the child names, each NUL-terminated, or E2BIG when they do not fit in one
+	 * reply (clients then page with DIRECTORY_PART). A committed node's list is kept once encoded,
+	 * until its child list changes: directories are listed far more often than they change.
+	 */
+	directoryReply(caller: Caller, tx: Transaction | undefined, path: string): Buffer {
 		this.checked(caller, tx, path, Access.READ);
-		if (tx) return tx.children(path).reduce((n, name) => n + name.length + 1, 0);
-		return this.tree.lookup(path)!.childBytes;
+		if (tx) return encodeNames(tx.children(path), path);
+		const node = this.tree.lookup(path)!;
+		if (node.childBytes > PAYLOAD_MAX) throw tooBig(path, node.childBytes);
+		const cached = this.listings.get(node);
+		if (cached !== undefined && cached.childGen === node.childGen) return cached.bytes;
+		const bytes = encodeNames(node.children === undefined ? [] : node.children.keys(), path);
+		this.listings.set(node, { childGen: node.childGen, bytes });
+		return bytes;
 	}
 
 	/**
