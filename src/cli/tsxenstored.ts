@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
+// The young generation is capped at 1 MiB: a daemon's garbage is short-lived and small, and the
+// default lets it grow to tens of MiB that stay resident; with millions of nodes that was half the
+// daemon's memory. Measured: no change in CPU per request, 402 -> 272 bytes of RSS per node.
 import { spawn } from 'node:child_process';
 import {
 	closeSync,

@@ -159,7 +159,9 @@ async function stopProcess(pid: number | undefined): Promise<void> {
 export async function startTsxenstored(options: StartOptions = {}): Promise<Daemon> {
 	const dir = options.dir ?? tempDir('tsxs-');
 	const socket = join(dir, 'socket');
-	const child = spawn(process.execPath, [TSXENSTORED, '--no-fork', ...(options.args ?? [])], {
+	// Run as the program it is, so that its shebang's Node flags apply (Node from PATH: under npm,
+	// the project's own).
+	const child = spawn(TSXENSTORED, ['--no-fork', ...(options.args ?? [])], {
 		env: { ...process.env, XENSTORED_RUNDIR: dir, XENSTORED_ROOTDIR: join(dir, 'root'), ...options.env },
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});
