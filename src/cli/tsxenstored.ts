@@ -14,6 +14,7 @@ import {
 	writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { HANDOVER_ENV, receiveHandover } from '../liveupdate/ipc.ts';
 import { restoreDaemon } from '../liveupdate/restore.ts';
 import { Daemon } from '../server/daemon.ts';
 import { createLogger } from '../server/log.ts';
@@ -112,7 +113,15 @@ export async function main(argv: string[]): Promise<void> {
 	});
 	if (stateFile !== undefined) {
 		try {
-			const report = await restoreDaemon(daemon, stateFile);
+			// A tsxenstored predecessor started this process early and says when to take over.
+			const handover = process.env[HANDOVER_ENV] === 'ipc' ? await receiveHandover() : undefined;
+			delete process.env[HANDOVER_ENV];
+			const report = await restoreDaemon(daemon, stateFile, handover?.resolve);
+			handover?.onFresh((socket, domid) => {
+				if (domid === 0) daemon.accept(socket);
+				else daemon.domainService.accept(domid, socket);
+			});
+			handover?.serving();
 			log.info(
 				`live update: restored ${report.nodes} nodes, ${report.connections} connections, ` +
 					`${report.watches} watches, ${report.transactions} transactions from ${stateFile}`,

@@ -27,16 +27,29 @@ import { reportedPath } from '../store/watches.ts';
 import type { Extras } from './extras.ts';
 import type { TargetKind } from './target.ts';
 
-/** The first descriptor number handed to the successor; 0-2 stay its stdio. */
-export const FIRST_PASSED_FD = 3;
+/**
+ * Where a descriptor of this process will be in the successor: the number the stream names for it.
+ * The caller decides (passed at spawn at a chosen number, or over an IPC channel).
+ */
+export type Placement = (fd: number) => number;
+
+/** Descriptors passed at spawn, in order, from fd 3 on (0-2 stay the successor's stdio). */
+export function placeFromThree(): { place: Placement; fds: number[] } {
+	const fds: number[] = [];
+	return {
+		fds,
+		place: (fd) => {
+			fds.push(fd);
+			return 3 + fds.length - 1;
+		},
+	};
+}
 
 export interface Captured {
 	/** The whole migration stream. */
 	stream: Buffer;
 	/** How many records it holds (for the log). */
 	records: number;
-	/** This process's descriptors, in the order they are placed in the successor from fd 3 on. */
-	fds: number[];
 	/** What only a tsxenstored successor reads (see extras.ts). */
 	extras: Extras;
 	/** Things the successor will not get, for the log. */
@@ -56,16 +69,12 @@ export function captureState(
 	requester: Connection,
 	reply: Buffer,
 	endian: Endian,
+	pass: Placement,
 ): Captured {
 	const { store } = daemon;
 	const state: MigrationState = emptyState();
-	const fds: number[] = [];
 	const losses: string[] = [];
 	const extras: Extras = { emulatedConnections: {}, emulatedListeners: {}, transactions: {} };
-	const pass = (fd: number): number => {
-		fds.push(fd);
-		return FIRST_PASSED_FD + fds.length - 1;
-	};
 	const foreign = target === 'foreign';
 
 	state.global = { type: 'GLOBAL_DATA', socketFd: pass(daemon.listenerFd), evtchnFd: -1 };
@@ -144,7 +153,7 @@ export function captureState(
 			partialResponseLength: 0,
 		});
 	}
-	for (const [domid, fd] of daemon.domainService.listenerFds()) {
+	for (const [domid, , fd] of daemon.domainService.listeners()) {
 		if (!foreign) extras.emulatedListeners[domid] = pass(fd);
 	}
 
@@ -191,7 +200,7 @@ export function captureState(
 	for (const n of state.transactionNodes) record(n);
 	for (const d of state.domains) record(d);
 	record(END);
-	return { stream: out.finish(), records, fds, extras, losses };
+	return { stream: out.finish(), records, extras, losses };
 }
 
 function ringSpec(daemon: Daemon, domid: number) {

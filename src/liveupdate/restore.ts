@@ -1,4 +1,5 @@
 import { readFileSync, rmSync } from 'node:fs';
+import type { Server, Socket } from 'node:net';
 import { decodePerms, scanStream } from '../migration/bulk-nodes.ts';
 import { type ByteOrder, byteOrder } from '../migration/codec/byte-order.ts';
 import { NO_TARGET, NodeAccess, PERM_LETTERS } from '../migration/constants.ts';
@@ -15,6 +16,7 @@ import { type PermEntry, type Perms, PRIVILEGED_CALLER } from '../store/perms.ts
 import { quotaName } from '../store/quota.ts';
 import type { RestoredTxNode, Store } from '../store/store.ts';
 import { extrasPath, readExtras } from './extras.ts';
+import type { SentHandle } from './ipc.ts';
 
 /** What a restore did that an operator should know (rings that cannot be attached here, ...). */
 export interface RestoreReport {
@@ -101,7 +103,11 @@ async function readInto(
  * own: the predecessor passed them at those numbers. Removing the state file tells the predecessor
  * that this process now serves.
  */
-export async function restoreDaemon(daemon: Daemon, file: string): Promise<RestoreReport> {
+export async function restoreDaemon(
+	daemon: Daemon,
+	file: string,
+	resolve: (fd: number) => number | SentHandle = (fd) => fd,
+): Promise<RestoreReport> {
 	const { store } = daemon;
 	const extras = readExtras(file);
 	const notes: string[] = [];
@@ -124,14 +130,17 @@ export async function restoreDaemon(daemon: Daemon, file: string): Promise<Resto
 	if (format === 'oxenstored-dump') store.tree.sortChildren();
 
 	if (state.global !== undefined && state.global.socketFd >= 0)
-		await daemon.adoptListener(state.global.socketFd);
+		await daemon.adoptListener(resolve(state.global.socketFd) as number | Server);
 	else await daemon.listen();
 
 	const byId = new Map<number, Connection>();
 	for (const c of state.connections) {
 		let conn: Connection | undefined;
 		if (c.spec.kind === 'socket') {
-			conn = daemon.adoptSocket(c.spec.fd, PRIVILEGED_CALLER, { home: domainHome(0), pathMax: 0 });
+			conn = daemon.adoptSocket(resolve(c.spec.fd) as number | Socket, PRIVILEGED_CALLER, {
+				home: domainHome(0),
+				pathMax: 0,
+			});
 		} else {
 			const { domid, target, evtchn } = c.spec;
 			const domain = store.domains.ensure(domid);
@@ -139,7 +148,8 @@ export async function restoreDaemon(daemon: Daemon, file: string): Promise<Resto
 			domain.evtchn = evtchn;
 			if (target !== NO_TARGET) domain.target = target;
 			const fd = extras.emulatedConnections[c.connId];
-			if (fd !== undefined) conn = daemon.domainService.adoptConnection(domid, fd);
+			if (fd !== undefined)
+				conn = daemon.domainService.adoptConnection(domid, resolve(fd) as number | Socket);
 			else if (domid !== 0)
 				notes.push(`domain ${domid}: its ring cannot be attached without Xen; the domain is kept`);
 		}
@@ -148,7 +158,7 @@ export async function restoreDaemon(daemon: Daemon, file: string): Promise<Resto
 		byId.set(c.connId, conn);
 	}
 	for (const [domid, fd] of Object.entries(extras.emulatedListeners)) {
-		daemon.domainService.adoptListener(Number(domid), fd);
+		daemon.domainService.adoptListener(Number(domid), resolve(fd) as number | Server);
 	}
 	daemon.domainService.openMissingSockets();
 

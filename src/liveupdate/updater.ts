@@ -1,14 +1,17 @@
 import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrame } from '../protocol/frame.ts';
 import { MessageType } from '../protocol/message-type.ts';
 import type { Connection } from '../server/connection.ts';
 import type { Daemon } from '../server/daemon.ts';
-import { captureState } from './capture.ts';
+import { SocketTransport } from '../server/socket-transport.ts';
+import { captureState, type Placement, placeFromThree } from './capture.ts';
 import type { UpdatePlan, Updater } from './control.ts';
 import { extrasPath, writeExtras } from './extras.ts';
+import { HANDOVER_ENV, SENT_FD_BASE, type SentHandle, type ToPredecessor, type ToSuccessor } from './ipc.ts';
 import { isScript, probeTarget, successorArgs, type TargetKind } from './target.ts';
 import { waitForTakeover } from './wait.ts';
 
@@ -16,6 +19,17 @@ import { waitForTakeover } from './wait.ts';
 const SETTLE_MS = 2000;
 /** How long a successor gets to restore and serve before it is given up on. */
 const TAKEOVER_MS = 60_000;
+
+/** Every socket the daemon has, by descriptor: the listener, each client, each domain's listener. */
+function socketsByFd(daemon: Daemon): Map<number, SentHandle> {
+	const sockets = new Map<number, SentHandle>();
+	if (daemon.listener !== undefined) sockets.set(daemon.listenerFd, daemon.listener);
+	for (const conn of daemon.connections.values()) {
+		if (conn.transport instanceof SocketTransport) sockets.set(conn.transport.fd, conn.transport.socket);
+	}
+	for (const [, server, fd] of daemon.domainService.listeners()) sockets.set(fd, server);
+	return sockets;
+}
 
 export interface UpdaterOptions {
 	/** $XENSTORED_ROOTDIR: the state file is `state_dump` there, as for current C xenstored. */
@@ -63,16 +77,20 @@ export class LiveUpdater implements Updater {
 		} catch (e) {
 			return `New binary cannot start: ${(e as Error).message}`;
 		}
-		if (kind === 'foreign') {
-			const refusal = await this.waitForTransactions(plan);
-			if (refusal !== undefined) return refusal;
-		}
+		if (kind === 'tsxenstored') return this.toTsxenstored(plan);
+		const refusal = await this.waitForTransactions(plan);
+		if (refusal !== undefined) return refusal;
+		await this.hold(plan);
+		return this.toForeign(plan);
+	}
+
+	/** Stop handling requests and get queued output written (a peer that takes none is closed). */
+	private async hold(plan: UpdatePlan): Promise<void> {
 		this.daemon.holdAll();
 		this.heldAt = performance.now();
 		for (const conn of await this.daemon.settle(SETTLE_MS)) {
 			if (conn !== plan.requester) conn.close('did not take its output during live update');
 		}
-		return this.handOver(plan, kind);
 	}
 
 	/**
@@ -95,48 +113,141 @@ export class LiveUpdater implements Updater {
 		}
 	}
 
-	/** From here on nothing may let a client's request through: the event loop only turns on failure. */
-	private async handOver(plan: UpdatePlan, kind: TargetKind): Promise<string> {
+	private command(plan: UpdatePlan): [string, string[]] {
+		const args = successorArgs(this.options.originalArgs, plan.cmdline);
+		// A script runs under this process's Node with its runtime flags (those of its shebang).
+		return isScript(plan.binary)
+			? [process.execPath, [...process.execArgv, plan.binary, ...args]]
+			: [plan.binary, args];
+	}
+
+	/** Capture the state and write it to the state file(s); a sentence on failure. */
+	private writeState(plan: UpdatePlan, kind: TargetKind, place: Placement): { records: number } | string {
+		const { daemon } = this;
+		const reply = encodeFrame(MessageType.CONTROL, plan.reqId, plan.txId, 'OK\0');
+		const endian = endianness() === 'LE' ? 'little' : 'big';
+		const captured = captureState(daemon, kind, plan.requester as Connection, reply, endian, place);
+		for (const loss of captured.losses) daemon.log.warn(`live update: ${loss}`);
+		try {
+			writeFileSync(this.stateFile, captured.stream, { mode: 0o600 });
+			if (kind === 'tsxenstored') writeExtras(this.stateFile, captured.extras);
+			else if (this.legacyStateFile !== undefined)
+				writeFileSync(this.legacyStateFile, captured.stream, { mode: 0o600 });
+		} catch (e) {
+			return `Cannot write the state file ${this.stateFile}: ${(e as Error).message}`;
+		}
+		daemon.log.info(
+			`live update: ${captured.records} records (${captured.stream.length} bytes) written ` +
+				`${(performance.now() - this.heldAt).toFixed(0)} ms after requests stopped`,
+		);
+		return { records: captured.records };
+	}
+
+	/**
+	 * To tsxenstored: start it first, with every socket there is now at a known descriptor number
+	 * and a channel to it (ipc.ts); hold requests only once it is ready, so that its start-up is not
+	 * part of the clients' downtime; then write the state, send what it does not have yet, and exit
+	 * once it serves.
+	 */
+	private async toTsxenstored(plan: UpdatePlan): Promise<string> {
 		const { daemon } = this;
 		const { log } = daemon;
-		const requester = plan.requester as Connection;
-		const reply = encodeFrame(MessageType.CONTROL, plan.reqId, plan.txId, 'OK\0');
-		const captured = captureState(daemon, kind, requester, reply, endianness() === 'LE' ? 'little' : 'big');
-		const capturedAt = performance.now();
-		for (const loss of captured.losses) log.warn(`live update: ${loss}`);
-		const file = this.stateFile;
-		try {
-			const bytes = captured.stream;
-			log.debug(
-				`live update: held ${(capturedAt - this.heldAt).toFixed(1)} ms before capture, capture ` +
-					`${(performance.now() - capturedAt).toFixed(1)} ms... encoded ${bytes.length} bytes`,
-			);
-			writeFileSync(file, bytes, { mode: 0o600 });
-			if (kind === 'tsxenstored') writeExtras(file, captured.extras);
-			else if (this.legacyStateFile !== undefined)
-				writeFileSync(this.legacyStateFile, bytes, { mode: 0o600 });
-		} catch (e) {
-			return this.abandon(`Cannot write the state file ${file}: ${(e as Error).message}`);
+		const passedAt = new Map<number, number>();
+		const fds: number[] = [];
+		for (const fd of socketsByFd(daemon).keys()) {
+			passedAt.set(fd, 4 + fds.length);
+			fds.push(fd);
 		}
-		const args = successorArgs(this.options.originalArgs, plan.cmdline);
-		const [command, argv] = isScript(plan.binary)
-			? [process.execPath, [plan.binary, ...args]]
-			: [plan.binary, args];
-		log.info(
-			`live update: ${captured.records} records written ${(performance.now() - this.heldAt).toFixed(0)} ms after holding requests; starting ${command} ${argv.join(' ')}`,
-		);
+		const [command, argv] = this.command(plan);
+		log.info(`live update: starting ${command} ${argv.join(' ')}`);
 		const child = spawn(command, argv, {
-			stdio: ['ignore', 'inherit', 'inherit', ...captured.fds],
+			stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...fds],
+			detached: true,
+			env: { ...process.env, XENSTORED_ROOTDIR: this.options.rootDir, [HANDOVER_ENV]: 'ipc' },
+		});
+		const said = (kind: ToPredecessor['kind']) =>
+			new Promise<boolean>((resolve) => {
+				const timer = setTimeout(() => resolve(false), TAKEOVER_MS);
+				child.on('message', (m: ToPredecessor) => {
+					if (m.kind === kind) {
+						clearTimeout(timer);
+						resolve(true);
+					}
+				});
+				child.once('exit', () => {
+					clearTimeout(timer);
+					resolve(false);
+				});
+			});
+		if (!(await said('ready'))) {
+			child.kill('SIGKILL');
+			return `New binary did not start (see the daemon's log)`;
+		}
+		await this.hold(plan);
+		// Sockets made since the start (clients that connected meanwhile) go over the channel.
+		const now = socketsByFd(daemon);
+		const sent: SentHandle[] = [];
+		const place: Placement = (fd) => {
+			const at = passedAt.get(fd);
+			if (at !== undefined) return at;
+			sent.push(now.get(fd)!);
+			return SENT_FD_BASE + sent.length - 1;
+		};
+		const written = this.writeState(plan, 'tsxenstored', place);
+		if (typeof written === 'string') {
+			child.kill('SIGKILL');
+			return this.abandon(written);
+		}
+		const forwarded: Array<[Socket, number]> = [];
+		daemon.forward = (socket, domid) => {
+			forwarded.push([socket, domid]);
+			child.send({ kind: 'fresh', domid } satisfies ToSuccessor, socket, { keepOpen: true });
+		};
+		const serving = said('serving');
+		for (const [index, handle] of sent.entries()) {
+			await new Promise<void>((resolve) =>
+				child.send({ kind: 'sent', index } satisfies ToSuccessor, handle, { keepOpen: true }, () =>
+					resolve(),
+				),
+			);
+		}
+		child.send({ kind: 'go' } satisfies ToSuccessor);
+		if (await serving) {
+			log.info(`live update: process ${child.pid} serves now; this process ends`);
+			process.exit(0);
+		}
+		child.kill('SIGKILL');
+		daemon.forward = undefined;
+		for (const [socket, domid] of forwarded) {
+			if (domid === 0) daemon.accept(socket);
+			else daemon.domainService.accept(domid, socket);
+		}
+		return this.abandon(`New binary exited or stalled before taking over (see the daemon's log)`);
+	}
+
+	/**
+	 * To a foreign daemon (C xenstored): write the state, start it with every socket at the number
+	 * the state names, and wait, blocked, until it serves: while it starts this process must not
+	 * accept a connection on the listening socket they share, nor read from any client.
+	 */
+	private toForeign(plan: UpdatePlan): string {
+		const { place, fds } = placeFromThree();
+		const written = this.writeState(plan, 'foreign', place);
+		if (typeof written === 'string') return this.abandon(written);
+		const [command, argv] = this.command(plan);
+		this.daemon.log.info(`live update: starting ${command} ${argv.join(' ')}`);
+		const child = spawn(command, argv, {
+			stdio: ['ignore', 'inherit', 'inherit', ...fds],
 			detached: true,
 			env: { ...process.env, XENSTORED_ROOTDIR: this.options.rootDir },
 		});
 		if (child.pid === undefined) return this.abandon(`New binary could not be started: ${plan.binary}`);
-		const written =
-			kind === 'foreign' && this.legacyStateFile !== undefined ? [file, this.legacyStateFile] : [file];
-		const outcome = waitForTakeover(written, child.pid, TAKEOVER_MS);
+		const files =
+			this.legacyStateFile !== undefined ? [this.stateFile, this.legacyStateFile] : [this.stateFile];
+		const outcome = waitForTakeover(files, child.pid, TAKEOVER_MS);
 		if (outcome === 'taken-over') {
 			this.removeStateFiles();
-			log.info(`live update: process ${child.pid} serves now; this process ends`);
+			this.daemon.log.info(`live update: process ${child.pid} serves now; this process ends`);
 			process.exit(0);
 		}
 		child.kill('SIGKILL');

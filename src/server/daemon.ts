@@ -119,7 +119,11 @@ export class Daemon implements ConnectionHost {
 	 * dom0's home, as C xenstored does (the spec reserves them for domains, but test-xenstore and
 	 * other dom0 tools rely on this).
 	 */
-	accept(socket: Socket): Connection {
+	accept(socket: Socket): Connection | undefined {
+		if (this.forward !== undefined) {
+			this.forward(socket, 0);
+			return undefined;
+		}
 		return this.addConnection(socket, PRIVILEGED_CALLER, { home: domainHome(0), pathMax: 0 });
 	}
 
@@ -138,24 +142,48 @@ export class Daemon implements ConnectionHost {
 		return (this.server as unknown as { _handle?: { fd?: number } } | undefined)?._handle?.fd ?? -1;
 	}
 
-	/** Serve a listening socket inherited from a predecessor. */
-	adoptListener(fd: number): Promise<void> {
+	/**
+	 * Serve a listening socket inherited from a predecessor: a descriptor it passed at a known
+	 * number, or a server it sent over the IPC channel.
+	 */
+	adoptListener(inherited: number | Server): Promise<void> {
+		if (typeof inherited !== 'number') {
+			this.server = inherited;
+			inherited.on('connection', (socket: Socket) => this.accept(socket));
+			inherited.on('error', (e) => this.log.error(`listening socket: ${e.message}`));
+			return Promise.resolve();
+		}
 		const server = createServer((socket) => this.accept(socket));
 		this.server = server;
 		return new Promise((resolve, reject) => {
 			server.once('error', reject);
-			server.listen({ fd }, () => {
+			server.listen({ fd: inherited }, () => {
 				server.off('error', reject);
-				server.on('error', (e) => this.log.error(`listening socket (fd ${fd}): ${e.message}`));
+				server.on('error', (e) => this.log.error(`listening socket (fd ${inherited}): ${e.message}`));
 				resolve();
 			});
 		});
 	}
 
-	/** Serve a client socket inherited from a predecessor. */
-	adoptSocket(fd: number, caller: Caller, paths: PathContext): Connection {
-		return this.addConnection(new Socket({ fd, readable: true, writable: true }), caller, paths);
+	/** Serve a client socket inherited from a predecessor (a descriptor number, or a socket sent). */
+	adoptSocket(inherited: number | Socket, caller: Caller, paths: PathContext): Connection {
+		const socket =
+			typeof inherited === 'number'
+				? new Socket({ fd: inherited, readable: true, writable: true })
+				: inherited;
+		return this.addConnection(socket, caller, paths);
 	}
+
+	/** The listening socket itself (live update sends it to a successor over IPC). */
+	get listener(): Server | undefined {
+		return this.server;
+	}
+
+	/**
+	 * Set during a live update's last moments: a connection accepted then is handed to the successor
+	 * instead of being served here (domid 0 for the main socket, else an emulated domain's).
+	 */
+	forward: ((socket: Socket, domid: number) => void) | undefined;
 
 	/** Stop handling requests on every connection (live update). */
 	holdAll(): void {

@@ -51,23 +51,30 @@ export class DomainService implements DomainHost {
 			this.daemon.log.error(`domain ${domid}: cannot prepare ${path}: ${(e as Error).message}`);
 			return;
 		}
-		const server = createServer((socket) => this.accept(domid, socket));
+		const server = createServer((socket) => {
+			this.accept(domid, socket);
+		});
 		server.on('error', (e) => this.daemon.log.error(`domain ${domid}: socket ${path}: ${e.message}`));
 		server.listen(path, () => chmodSync(path, 0o600));
 		this.sockets.set(domid, server);
 	}
 
 	/** Live update: serve an emulated domain's listening socket passed by the predecessor. */
-	adoptListener(domid: number, fd: number): void {
-		const server = createServer((socket) => this.accept(domid, socket));
-		server.on('error', (e) => this.daemon.log.error(`domain ${domid}: socket (fd ${fd}): ${e.message}`));
-		server.listen({ fd });
+	adoptListener(domid: number, inherited: number | Server): void {
+		const server = typeof inherited === 'number' ? createServer() : inherited;
+		server.on('connection', (socket: Socket) => this.accept(domid, socket));
+		server.on('error', (e) => this.daemon.log.error(`domain ${domid}: socket: ${e.message}`));
+		if (typeof inherited === 'number') server.listen({ fd: inherited });
 		this.sockets.set(domid, server);
 	}
 
 	/** Live update: an emulated domain's client connection passed by the predecessor. */
-	adoptConnection(domid: number, fd: number): Connection {
-		return this.accept(domid, new Socket({ fd, readable: true, writable: true }));
+	adoptConnection(domid: number, inherited: number | Socket): Connection | undefined {
+		const socket =
+			typeof inherited === 'number'
+				? new Socket({ fd: inherited, readable: true, writable: true })
+				: inherited;
+		return this.accept(domid, socket);
 	}
 
 	/** With emulation on, give every introduced guest without one its socket (after a restore). */
@@ -80,8 +87,12 @@ export class DomainService implements DomainHost {
 	}
 
 	/** A connection on an emulated domain's socket: that domain, unprivileged. */
-	accept(domid: number, socket: Socket): Connection {
+	accept(domid: number, socket: Socket): Connection | undefined {
 		const { store } = this.daemon;
+		if (this.daemon.forward !== undefined) {
+			this.daemon.forward(socket, domid);
+			return undefined;
+		}
 		return this.daemon.addConnection(
 			socket,
 			{ domid, privileged: false, target: store.domains.get(domid)?.target },
@@ -131,11 +142,11 @@ export class DomainService implements DomainHost {
 		);
 	}
 
-	/** Each emulated domain's listening socket descriptor (live update passes them on). */
-	*listenerFds(): Generator<[number, number]> {
+	/** Each emulated domain's listening socket and its descriptor (live update passes them on). */
+	*listeners(): Generator<[number, Server, number]> {
 		for (const [domid, server] of this.sockets) {
 			const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
-			if (fd !== undefined && fd >= 0) yield [domid, fd];
+			if (fd !== undefined && fd >= 0) yield [domid, server, fd];
 		}
 	}
 

@@ -86,11 +86,29 @@ export class SocketTransport implements Transport {
 		}
 	}
 
+	/**
+	 * Stop taking bytes from the kernel at all. Pausing a Node socket only stops delivering: it
+	 * keeps reading up to its high-water mark into its buffer. Stopping the handle too leaves a
+	 * peer's unread requests in the kernel, where its own socket buffer holds it back, and where a
+	 * live-update successor sharing the socket finds them.
+	 */
 	pause(): void {
 		this.socket.pause();
+		const handle = (this.socket as unknown as { _handle?: { reading?: boolean; readStop?: () => number } })
+			._handle;
+		if (handle?.reading) {
+			handle.reading = false;
+			handle.readStop?.();
+		}
 	}
 
 	resume(): void {
+		const handle = (this.socket as unknown as { _handle?: { reading?: boolean; readStart?: () => number } })
+			._handle;
+		if (handle !== undefined && handle.reading === false) {
+			handle.reading = true;
+			handle.readStart?.();
+		}
 		this.socket.resume();
 	}
 

@@ -163,10 +163,37 @@ describe('live update: a successor that cannot take over', () => {
 		);
 		const result = await liveUpdate(daemon.clientEnv, dies);
 		assert.notEqual(result.code, 0);
-		assert.match(result.output, /exited before taking over/);
+		assert.match(result.output, /New binary did not start/);
 		await tx.commit();
 		assert.equal(await xs.readString('/fail/tx'), 'yes');
 		assert.equal((await events.next()).value?.path, '/fail/tx');
+		assert.equal(pidIn(dir), daemon.process.pid);
+		xs.close();
+	});
+
+	it('serves on when the successor fails after requests were held and the state written', async () => {
+		const xs = await client(daemon.socket);
+		await xs.write('/fail/late', 'before');
+		const tx = await xs.transactionStart();
+		await tx.write('/fail/late-tx', 'yes');
+		// A successor that says it is ready, then dies when told to take over.
+		const late = join(dir, 'late.mjs');
+		writeFileSync(
+			late,
+			[
+				`if (process.argv.includes('--help')) { console.log(${JSON.stringify(SUCCESSOR_MARKER)}); process.exit(0); }`,
+				"process.on('message', (m) => { if (m.kind === 'go') process.exit(3); });",
+				"process.send({ kind: 'ready' });",
+			].join('\n'),
+		);
+		chmodSync(late, 0o755);
+		const result = await liveUpdate(daemon.clientEnv, late);
+		assert.notEqual(result.code, 0);
+		assert.match(result.output, /exited or stalled before taking over/);
+		await tx.commit();
+		await xs.write('/fail/late', 'after');
+		assert.equal(await xs.readString('/fail/late'), 'after');
+		assert.equal(await xs.readString('/fail/late-tx'), 'yes');
 		assert.equal(pidIn(dir), daemon.process.pid);
 		xs.close();
 	});

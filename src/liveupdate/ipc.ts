@@ -1,0 +1,66 @@
+import type { Server, Socket } from 'node:net';
+
+/**
+ * The channel between a tsxenstored predecessor and its tsxenstored successor. The successor is
+ * started before requests stop, so that Node's start-up and module loading are not part of the
+ * clients' downtime: it says `ready`, and only then does the predecessor hold requests and write
+ * the state. Sockets that existed at the start were passed at spawn at known descriptor numbers;
+ * any created since (a client that connected meanwhile) is sent over the channel, and named in the
+ * stream by SENT_FD_BASE plus its position among those sent. Connections accepted after the state
+ * was written are forwarded as fresh. The successor says `serving` once it serves.
+ */
+export const HANDOVER_ENV = 'TSXENSTORED_HANDOVER';
+
+/** Descriptor numbers from here on name sockets sent over the channel, in the order sent. */
+export const SENT_FD_BASE = 1 << 20;
+
+export type ToSuccessor = { kind: 'sent'; index: number } | { kind: 'go' } | { kind: 'fresh'; domid: number };
+
+export type ToPredecessor = { kind: 'ready' } | { kind: 'serving' };
+
+/** A socket or listening socket the predecessor sent. */
+export type SentHandle = Socket | Server;
+
+/** The successor's side of the channel. */
+export interface Handover {
+	/** What the stream's descriptor number stands for here: the number itself, or a sent socket. */
+	resolve(fd: number): number | SentHandle;
+	/** Fresh connections forwarded so far and from now on, with the domain they came in for. */
+	onFresh(accept: (socket: Socket, domid: number) => void): void;
+	serving(): void;
+}
+
+function send(message: ToPredecessor): void {
+	process.send?.(message);
+}
+
+/** Successor: say ready, collect what the predecessor sends, resolve once it says `go`. */
+export function receiveHandover(): Promise<Handover> {
+	const sent: SentHandle[] = [];
+	const fresh: Array<[Socket, number]> = [];
+	let accept: ((socket: Socket, domid: number) => void) | undefined;
+	return new Promise((resolve) => {
+		process.on('message', (message: ToSuccessor, handle?: SentHandle) => {
+			if (message.kind === 'sent' && handle !== undefined) {
+				sent[message.index] = handle;
+			} else if (message.kind === 'fresh' && handle !== undefined) {
+				if (accept) accept(handle as Socket, message.domid);
+				else fresh.push([handle as Socket, message.domid]);
+			} else if (message.kind === 'go') {
+				resolve({
+					resolve: (fd) => (fd >= SENT_FD_BASE ? sent[fd - SENT_FD_BASE]! : fd),
+					onFresh(a) {
+						accept = a;
+						for (const [socket, domid] of fresh.splice(0)) a(socket, domid);
+					},
+					serving() {
+						send({ kind: 'serving' });
+						// The channel has served its purpose; the predecessor exits.
+						process.disconnect?.();
+					},
+				});
+			}
+		});
+		send({ kind: 'ready' });
+	});
+}
