@@ -209,12 +209,24 @@ export class Store {
 	 * access to the nearest existing ancestor; else it is told EACCES and learns nothing.
 	 */
 	private checked(caller: Caller, tx: Transaction | undefined, path: string, need: AccessBits): NodeView {
+		const node = this.accessible(caller, tx, path, need);
+		if (node === undefined) throw new XenstoreError('ENOENT', `${path} does not exist`);
+		return node;
+	}
+
+	/** As `checked`, but a missing node the caller may learn about is undefined, not an error. */
+	private accessible(
+		caller: Caller,
+		tx: Transaction | undefined,
+		path: string,
+		need: AccessBits,
+	): NodeView | undefined {
 		const node = this.view(tx, path);
 		if (node !== undefined && (this.access(caller, node.perms) & need) === need) return node;
 		if (node !== undefined || (!caller.privileged && !this.ancestorGrants(caller, tx, path, need))) {
 			throw new XenstoreError('EACCES', `domain ${caller.domid} may not access ${path}`);
 		}
-		throw new XenstoreError('ENOENT', `${path} does not exist`);
+		return undefined;
 	}
 
 	private ancestorGrants(
@@ -331,12 +343,7 @@ export class Store {
 
 	/** The node if it exists and the caller may write it; undefined if it is missing but may be created. */
 	private writable(caller: Caller, tx: Transaction | undefined, path: string): NodeView | undefined {
-		try {
-			return this.checked(caller, tx, path, Access.WRITE);
-		} catch (e) {
-			if (e instanceof XenstoreError && e.code === 'ENOENT') return undefined;
-			throw e;
-		}
+		return this.accessible(caller, tx, path, Access.WRITE);
 	}
 
 	/** Bytes of a node's child list, committed or as the transaction sees it. */
