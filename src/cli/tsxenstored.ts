@@ -16,6 +16,7 @@ import {
 import { join } from 'node:path';
 import { HANDOVER_ENV, receiveHandover } from '../liveupdate/ipc.ts';
 import { restoreDaemon } from '../liveupdate/restore.ts';
+import { warmUpRestore } from '../liveupdate/warm-up.ts';
 import { Daemon } from '../server/daemon.ts';
 import { createLogger } from '../server/log.ts';
 import { type Locations, locations } from './environment.ts';
@@ -114,7 +115,7 @@ export async function main(argv: string[]): Promise<void> {
 	if (stateFile !== undefined) {
 		try {
 			// A tsxenstored predecessor started this process early and says when to take over.
-			const handover = process.env[HANDOVER_ENV] === 'ipc' ? await receiveHandover() : undefined;
+			const handover = process.env[HANDOVER_ENV] === 'ipc' ? await receiveHandover(warmUpRestore) : undefined;
 			delete process.env[HANDOVER_ENV];
 			const report = await restoreDaemon(daemon, stateFile, handover?.resolve);
 			handover?.onFresh((socket, domid) => {

@@ -1,6 +1,6 @@
 import { adaptRecord } from '../migration/adapt.ts';
 import { encodePerms, StreamBuilder } from '../migration/bulk-nodes.ts';
-import { byteOrder } from '../migration/codec/byte-order.ts';
+import { type ByteOrder, byteOrder } from '../migration/codec/byte-order.ts';
 import type { Endian } from '../migration/constants.ts';
 import { NO_TARGET, NodeAccess, PERM_LETTERS } from '../migration/constants.ts';
 import type {
@@ -21,6 +21,7 @@ import { valueBytes } from '../store/node.ts';
 import { pathDepth } from '../store/path.ts';
 import type { Perms } from '../store/perms.ts';
 import { QUOTA_NAMES } from '../store/quota.ts';
+import type { Store } from '../store/store.ts';
 import type { Transaction } from '../store/transaction.ts';
 import { walkPreOrder } from '../store/tree.ts';
 import { reportedPath } from '../store/watches.ts';
@@ -184,23 +185,32 @@ export function captureState(
 		for (const w of state.watches) if (w.connId === conn.connId) record(w);
 		for (const t of state.transactions) if (t.connId === conn.connId) record(t);
 	}
-	const order = byteOrder(endian);
-	const wirePerms = new Map<Perms, Buffer>();
-	const node = (path: string, n: Node) => {
-		let p = wirePerms.get(n.perms);
-		if (p === undefined) {
-			p = encodePerms(perms(daemon, n.perms), order);
-			wirePerms.set(n.perms, p);
-		}
-		out.node(path, n.value, p);
-		records++;
-	};
-	for (const [path, n] of store.tree.special) node(path, n);
-	walkPreOrder('/', store.tree.root, node);
+	records += writeCommittedNodes(out, store, byteOrder(endian));
 	for (const n of state.transactionNodes) record(n);
 	for (const d of state.domains) record(d);
 	record(END);
 	return { stream: out.finish(), records, extras, losses };
+}
+
+/**
+ * Every committed node, special nodes first, then the tree parents first, in bulk (bulk-nodes.ts).
+ * Returns how many were written.
+ */
+export function writeCommittedNodes(out: StreamBuilder, store: Store, order: ByteOrder): number {
+	const wirePerms = new Map<Perms, Buffer>();
+	let count = 0;
+	const node = (path: string, n: Node) => {
+		let p = wirePerms.get(n.perms);
+		if (p === undefined) {
+			p = encodePerms(perms(store, n.perms), order);
+			wirePerms.set(n.perms, p);
+		}
+		out.node(path, n.value, p);
+		count++;
+	};
+	for (const [path, n] of store.tree.special) node(path, n);
+	walkPreOrder('/', store.tree.root, node);
+	return count;
 }
 
 function ringSpec(daemon: Daemon, domid: number) {
@@ -208,8 +218,8 @@ function ringSpec(daemon: Daemon, domid: number) {
 	return { kind: 'ring' as const, domid, target: domain?.target ?? NO_TARGET, evtchn: domain?.evtchn ?? 0 };
 }
 
-function perms(daemon: Daemon, p: Perms): NodePerm[] {
-	return p.map((e) => ({ access: PERM_LETTERS[e.access]!, domid: e.domid, stale: daemon.store.isStale(e) }));
+function perms(store: Store, p: Perms): NodePerm[] {
+	return p.map((e) => ({ access: PERM_LETTERS[e.access]!, domid: e.domid, stale: store.isStale(e) }));
 }
 
 function nodeRecord(
@@ -224,7 +234,7 @@ function nodeRecord(
 		connId: tx?.connId ?? 0,
 		txId: tx?.txId ?? 0,
 		access: tx?.access ?? 0,
-		perms: perms(daemon, p),
+		perms: perms(daemon.store, p),
 		path,
 		value,
 	};

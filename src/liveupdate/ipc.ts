@@ -34,8 +34,11 @@ function send(message: ToPredecessor): void {
 	process.send?.(message);
 }
 
-/** Successor: say ready, collect what the predecessor sends, resolve once it says `go`. */
-export function receiveHandover(): Promise<Handover> {
+/**
+ * Successor: get ready (`prepare` runs first: work that should not count as downtime), say so,
+ * collect what the predecessor sends, and resolve once it says `go`.
+ */
+export function receiveHandover(prepare: () => void): Promise<Handover> {
 	const sent: SentHandle[] = [];
 	const fresh: Array<[Socket, number]> = [];
 	let accept: ((socket: Socket, domid: number) => void) | undefined;
@@ -61,6 +64,7 @@ export function receiveHandover(): Promise<Handover> {
 				});
 			}
 		});
+		prepare();
 		send({ kind: 'ready' });
 	});
 }

@@ -64,6 +64,19 @@ function toPerms(perms: readonly NodePerm[]): Perms {
 	);
 }
 
+/** A binary stream's committed nodes into the store, everything else into `state`. */
+export function restoreStream(store: Store, bytes: Buffer, state: MigrationState): void {
+	const restore = store.nodeRestorer();
+	let intern: (wire: Buffer, start: number, count: number) => Perms = () => [];
+	scanStream(bytes, {
+		header: (header) => {
+			intern = permsInterner(byteOrder(header.endian));
+		},
+		node: (path, value, wire, start, count) => restore(path, value, intern(wire, start, count)),
+		record: (record) => addRecord(state, record),
+	});
+}
+
 /**
  * Read a state file into the store and a state of everything else. A binary stream is read at once
  * and its committed nodes go straight into the store (a successor's first moments are its
@@ -75,18 +88,11 @@ async function readInto(
 ): Promise<{ state: MigrationState; format: SourceFormat }> {
 	const bytes = readFileSync(file);
 	const state = emptyState();
-	const restore = store.nodeRestorer();
 	if (!looksLikeTextDump(bytes)) {
-		let intern: (wire: Buffer, start: number, count: number) => Perms = () => [];
-		scanStream(bytes, {
-			header: (header) => {
-				intern = permsInterner(byteOrder(header.endian));
-			},
-			node: (path, value, wire, start, count) => restore(path, value, intern(wire, start, count)),
-			record: (record) => addRecord(state, record),
-		});
+		restoreStream(store, bytes, state);
 		return { state, format: 'stream' };
 	}
+	const restore = store.nodeRestorer();
 	for await (const item of readTextDumpItems([bytes])) {
 		if (item.kind !== 'record') continue;
 		const r = item.record;
