@@ -26,7 +26,7 @@ export function rotate<T>(items: readonly T[], by: number): T[] {
 
 /**
  * Every measurement to make, in order: `rounds` rounds of the ordinary workloads, then `bigRounds`
- * rounds of the big ones. Placeholders are not run. Within a round every daemon meets a workload
+ * rounds of the big ones. Within a round every daemon meets a workload
  * before the next workload starts.
  */
 export function plan(
@@ -38,7 +38,7 @@ export function plan(
 	const steps: Step[] = [];
 	for (const big of [false, true]) {
 		const n = big ? bigRounds : rounds;
-		const group = workloads.filter((w) => w.big === big && !w.placeholder);
+		const group = workloads.filter((w) => w.big === big);
 		for (let round = 1; round <= n; round++) {
 			for (const workload of group) {
 				for (const target of rotate(targets, round - 1)) {
@@ -60,7 +60,6 @@ export interface CellResult {
 export interface WorkloadResult {
 	id: string;
 	title: string;
-	placeholder?: string;
 	results: Partial<Record<TargetName, CellResult>>;
 }
 
@@ -148,7 +147,7 @@ export async function runAll(options: RunOptions): Promise<Pick<BenchResults, 'w
 			const cell = cells.get(`${w.id}/${target}`);
 			if (cell) results[target] = { ...cell, ...summarize(cell.rounds) };
 		}
-		return { id: w.id, title: w.title, ...(w.placeholder ? { placeholder: w.placeholder } : {}), results };
+		return { id: w.id, title: w.title, results };
 	});
 	return { workloads, durationSecs: (Date.now() - started) / 1000 };
 }

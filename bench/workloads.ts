@@ -69,8 +69,6 @@ export interface Workload {
 	big: boolean;
 	/** The floor keeps no store: it only takes part where a fixed reply is a meaningful answer. */
 	targets: readonly TargetName[];
-	/** Not measured yet: the report says so instead of showing figures. */
-	placeholder?: string;
 	run(ctx: RunContext): Promise<Metrics>;
 }
 
