@@ -123,27 +123,7 @@ export class Transaction {
 		if (this.isShadowed(path)) return undefined;
 		const node = this.tree.lookup(path);
 		this.observe(path, node, true);
-		const view: TxNode = node
-			? {
-					exists: true,
-					value: node.value,
-					perms: node.perms,
-					generation: node.generation,
-					fresh: false,
-					added: undefined,
-					removed: undefined,
-					childDelta: 0,
-				}
-			: {
-					exists: false,
-					value: EMPTY_VALUE,
-					perms: [],
-					generation: 0,
-					fresh: false,
-					added: undefined,
-					removed: undefined,
-					childDelta: 0,
-				};
+		const view = snapshot(node);
 		this.nodes.set(path, view);
 		return node ? view : undefined;
 	}
@@ -154,18 +134,7 @@ export class Transaction {
 		if (own !== undefined) return own.exists ? own : undefined;
 		if (this.isShadowed(path)) return undefined;
 		const node = this.tree.lookup(path);
-		return node === undefined
-			? undefined
-			: {
-					exists: true,
-					value: node.value,
-					perms: node.perms,
-					generation: node.generation,
-					fresh: false,
-					added: undefined,
-					removed: undefined,
-					childDelta: 0,
-				};
+		return node === undefined ? undefined : snapshot(node);
 	}
 
 	/** Child names of an existing node as this transaction sees them, recording the listing. */
@@ -316,6 +285,20 @@ export class Transaction {
 	addOwned(domid: number, delta: number): void {
 		this.ownedDelta.set(domid, (this.ownedDelta.get(domid) ?? 0) + delta);
 	}
+}
+
+/** What a transaction sees of a committed node (or of its absence) when it first looks. */
+function snapshot(node: Node | undefined): TxNode {
+	return {
+		exists: node !== undefined,
+		value: node?.value ?? EMPTY_VALUE,
+		perms: node?.perms ?? [],
+		generation: node?.generation ?? 0,
+		fresh: false,
+		added: undefined,
+		removed: undefined,
+		childDelta: 0,
+	};
 }
 
 export function conflict(tx: Transaction): XenstoreError {
