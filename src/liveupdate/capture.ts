@@ -11,7 +11,7 @@ import type {
 	WatchDataExtendedRecord,
 	WatchDataRecord,
 } from '../migration/records.ts';
-import { END } from '../migration/records.ts';
+import { END, idleConnection } from '../migration/records.ts';
 import { emptyState, type MigrationState } from '../migration/state.ts';
 import type { Connection } from '../server/connection.ts';
 import type { Daemon } from '../server/daemon.ts';
@@ -90,14 +90,7 @@ export function captureState(
 	const withRing = new Set<number>();
 	let connId = 0;
 	// Dom0's own ring comes first, as C xenstored writes it: its reader creates dom0 from it.
-	state.connections.push({
-		type: 'CONNECTION_DATA',
-		connId: ++connId,
-		spec: ringSpec(daemon, 0),
-		pendingIn: Buffer.alloc(0),
-		pendingOut: Buffer.alloc(0),
-		partialResponseLength: 0,
-	});
+	state.connections.push(idleConnection(++connId, ringSpec(daemon, 0)));
 	const ids = new Map<Connection, number>();
 	for (const conn of connections) {
 		const emulated = !conn.caller.privileged;
@@ -145,14 +138,11 @@ export function captureState(
 	// Every introduced guest keeps a ring connection in the stream, so its successor knows it.
 	for (const domain of store.domains.all()) {
 		if (domain.domid === 0 || !domain.introduced || withRing.has(domain.domid)) continue;
-		state.connections.splice(state.connections.length - 1, 0, {
-			type: 'CONNECTION_DATA',
-			connId: ++connId,
-			spec: ringSpec(daemon, domain.domid),
-			pendingIn: Buffer.alloc(0),
-			pendingOut: Buffer.alloc(0),
-			partialResponseLength: 0,
-		});
+		state.connections.splice(
+			state.connections.length - 1,
+			0,
+			idleConnection(++connId, ringSpec(daemon, domain.domid)),
+		);
 	}
 	for (const [domid, , fd] of daemon.domainService.listeners()) {
 		if (!foreign) extras.emulatedListeners[domid] = pass(fd);

@@ -139,3 +139,15 @@ export type MigrationRecordType = MigrationRecord['type'];
 export type RecordOf<T extends MigrationRecordType> = Extract<MigrationRecord, { type: T }>;
 
 export const END: EndRecord = Object.freeze({ type: 'END' });
+
+/** A connection with nothing pending: how a dump or a capture names one it only knows of. */
+export function idleConnection(connId: number, spec: ConnectionSpec): ConnectionDataRecord {
+	return {
+		type: 'CONNECTION_DATA',
+		connId,
+		spec,
+		pendingIn: Buffer.alloc(0),
+		pendingOut: Buffer.alloc(0),
+		partialResponseLength: 0,
+	};
+}

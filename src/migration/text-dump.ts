@@ -18,9 +18,9 @@ import { NO_TARGET, PERM_LETTERS, type PermLetter } from './constants.ts';
 import { type ProblemHandler, problemReporter, StreamError } from './problems.ts';
 import type { ByteSource, ReadOptions, StreamItem } from './reader.ts';
 import {
-	type ConnectionDataRecord,
 	END,
 	type GlobalDataRecord,
+	idleConnection,
 	type MigrationRecord,
 	type NodePerm,
 } from './records.ts';
@@ -216,22 +216,14 @@ export async function* readTextDumpItems(
 					const mfn = BigInt(fields[2]!);
 					const remotePort = int(fields[3], 'remote port', 0, 0xffffffff);
 					const localPort = fields[4] === undefined ? undefined : int(fields[4], 'local port', 0, 0xffffffff);
-					const record: ConnectionDataRecord = {
-						type: 'CONNECTION_DATA',
-						connId: connId + 1,
-						spec: {
-							kind: 'ring',
-							domid,
-							target: NO_TARGET,
-							evtchn: localPort ?? remotePort,
-							mfn,
-							remotePort,
-						},
-						pendingIn: Buffer.alloc(0),
-						pendingOut: Buffer.alloc(0),
-						partialResponseLength: 0,
-					};
-					connId++;
+					const record = idleConnection(++connId, {
+						kind: 'ring',
+						domid,
+						target: NO_TARGET,
+						evtchn: localPort ?? remotePort,
+						mfn,
+						remotePort,
+					});
 					const it = item(record, line);
 					if (it) {
 						rings.set(domid, record.connId);
@@ -243,15 +235,7 @@ export async function* readTextDumpItems(
 					if (fields.length !== 2) throw new LineError('unknown-line', 'socket wants 1 field');
 					yield* flushGlobal();
 					const fd = int(fields[1], 'socket fd', -0x80000000, 0x7fffffff);
-					const record: ConnectionDataRecord = {
-						type: 'CONNECTION_DATA',
-						connId: connId + 1,
-						spec: { kind: 'socket', fd },
-						pendingIn: Buffer.alloc(0),
-						pendingOut: Buffer.alloc(0),
-						partialResponseLength: 0,
-					};
-					connId++;
+					const record = idleConnection(++connId, { kind: 'socket', fd });
 					const it = item(record, line);
 					if (it) {
 						sockets.set(fd, record.connId);
