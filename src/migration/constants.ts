@@ -40,11 +40,6 @@ export function isKnownRecordType(code: number): boolean {
 	return code >= 0 && code < NAMES.length;
 }
 
-/** The first version of the format in which a record type exists. */
-export function recordTypeVersion(code: number): StreamVersion {
-	return code === RecordType.WATCH_DATA_EXTENDED ? 2 : 1;
-}
-
 /** CONNECTION_DATA conn-type. */
 export const ConnType = { RING: 0, SOCKET: 1 } as const;
 /** CONNECTION_DATA `fields` bit: a uint64 unique id follows the data, 8-byte aligned. */

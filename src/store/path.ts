@@ -79,10 +79,6 @@ function checkShape(ctx: PathContext, abs: string): void {
 export const INTRODUCE_DOMAIN = '@introduceDomain';
 export const RELEASE_DOMAIN = '@releaseDomain';
 
-export function isSpecialPath(path: string): boolean {
-	return path.charCodeAt(0) === 64;
-}
-
 /**
  * Validate a watch path: a node path as above, or a special `@...` path (any valid characters,
  * at most REL_PATH_MAX long). Returns the absolute path and whether the caller gave it relative,
@@ -114,13 +110,6 @@ export function baseName(path: string): string {
 
 export function childPath(parent: string, name: string): string {
 	return parent === '/' ? `/${name}` : `${parent}/${name}`;
-}
-
-/** Whether `path` is `ancestor` or lies below it (every path lies below the root). */
-export function isAtOrBelow(path: string, ancestor: string): boolean {
-	if (ancestor === '/') return true;
-	if (!path.startsWith(ancestor)) return false;
-	return path.length === ancestor.length || path.charCodeAt(ancestor.length) === 47;
 }
 
 /** Number of elements in an absolute path: 0 for the root, 1 for /a, 2 for /a/b. */

@@ -68,17 +68,6 @@ export function ownerOf(perms: Perms): number {
 	return perms[0]!.domid;
 }
 
-export function samePerms(a: Perms, b: Perms): boolean {
-	if (a === b) return true;
-	if (a.length !== b.length) return false;
-	for (let i = 0; i < a.length; i++) {
-		const x = a[i]!;
-		const y = b[i]!;
-		if (x.domid !== y.domid || x.access !== y.access || x.stale !== y.stale) return false;
-	}
-	return true;
-}
-
 /** Who is asking: the identity of a connection, as permission checks see it. */
 export interface Caller {
 	readonly domid: number;

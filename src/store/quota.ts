@@ -48,10 +48,6 @@ export function quotaName(name: string): QuotaName | undefined {
 	return ALIASES[name];
 }
 
-export function isSoftQuotaName(name: string): name is SoftQuotaName {
-	return (SOFT_QUOTA_NAMES as readonly string[]).includes(name);
-}
-
 /** Size of a node as C xenstored accounts it against `node-size`: header, perms, value, children. */
 export function nodeSize(valueLength: number, permCount: number, childBytes: number): number {
 	return 16 + 8 * permCount + valueLength + childBytes;
