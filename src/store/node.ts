@@ -22,28 +22,50 @@ export function valueBytes(value: Value): Buffer {
 }
 
 /**
+ * A node's child list: its children by name in creation order (the order DIRECTORY reports), with
+ * what leaves need never pay for. Only nodes that have had children carry one, and it stays (empty)
+ * once the last child goes, so that its generation keeps moving forward.
+ */
+export class Children extends Map<string, Node> {
+	/** Bytes the child list takes on the wire: each name plus its NUL. */
+	bytes = 0;
+	/** Generation of the last change of the list. */
+	gen: number;
+
+	constructor(gen: number) {
+		super();
+		this.gen = gen;
+	}
+}
+
+/**
  * A committed node. Its name is the key under which its parent holds it, so it is not stored
- * again here; nodes are reached by walking from the root. Kept small: there may be millions.
+ * again here; nodes are reached by walking from the root. Kept to four fields: there may be
+ * millions, and most are leaves.
  */
 export class Node {
 	value: Value;
 	perms: Perms;
-	/** Children in creation order (the order DIRECTORY reports), created on first use. */
-	children: Map<string, Node> | undefined;
-	/** Bytes the child list takes on the wire: each name plus its NUL. */
-	childBytes: number;
 	/** Generation of the last change of value or perms, or of creation. */
 	dataGen: number;
-	/** Generation of the last change of the child list, or of creation. */
-	childGen: number;
+	/** Created on the first child. */
+	children: Children | undefined;
 
 	constructor(value: Value, perms: Perms, gen: number) {
 		this.value = value;
 		this.perms = perms;
-		this.children = undefined;
-		this.childBytes = 0;
 		this.dataGen = gen;
-		this.childGen = gen;
+		this.children = undefined;
+	}
+
+	/** Generation of the last change of the child list; 0 while there never was a child. */
+	get childGen(): number {
+		return this.children === undefined ? 0 : this.children.gen;
+	}
+
+	/** Bytes the child list takes on the wire: each name plus its NUL. */
+	get childBytes(): number {
+		return this.children === undefined ? 0 : this.children.bytes;
 	}
 
 	/** The generation count DIRECTORY_PART reports: it changes whenever the node does. */
@@ -60,17 +82,21 @@ export class Node {
 	}
 
 	addChild(name: string, node: Node, gen: number): void {
-		if (this.children === undefined) this.children = new Map();
-		this.children.set(name, node);
-		this.childBytes += name.length + 1;
-		this.childGen = gen;
+		let children = this.children;
+		if (children === undefined) {
+			children = new Children(gen);
+			this.children = children;
+		}
+		children.set(name, node);
+		children.bytes += name.length + 1;
+		children.gen = gen;
 	}
 
 	removeChild(name: string, gen: number): void {
-		if (this.children?.delete(name)) {
-			this.childBytes -= name.length + 1;
-			this.childGen = gen;
-			if (this.children.size === 0) this.children = undefined;
+		const children = this.children;
+		if (children?.delete(name)) {
+			children.bytes -= name.length + 1;
+			children.gen = gen;
 		}
 	}
 }

@@ -45,7 +45,10 @@ export class Tree {
 	sortChildren(): void {
 		walkPreOrder('/', this.root, (_path, node) => {
 			if (node.children === undefined || node.children.size < 2) return;
-			node.children = new Map([...node.children].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+			const sorted = [...node.children].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+			const children = node.children;
+			children.clear();
+			for (const [name, child] of sorted) children.set(name, child);
 		});
 	}
 
