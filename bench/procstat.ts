@@ -1,6 +1,6 @@
 /**
  * What the kernel accounts to a daemon process: CPU time (utime + stime, all threads, from
- * /proc/<pid>/stat) and resident memory (VmRSS from /proc/<pid>/status). See proc(5).
+ * /proc/<pid>/stat) and resident memory (VmRSS and RssAnon from /proc/<pid>/status). See proc(5).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -30,11 +30,21 @@ export function parseProcStat(text: string): CpuTicks {
 	return { utime, stime };
 }
 
-/** VmRSS in bytes from the text of /proc/<pid>/status (the kernel writes it in kB). */
-export function parseVmRss(text: string): number {
-	const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(text);
-	if (!match) throw new Error('no VmRSS line in /proc/<pid>/status (has the process exited?)');
+/** A field of /proc/<pid>/status in bytes (the kernel writes these in kB). */
+function statusBytes(text: string, field: 'VmRSS' | 'RssAnon'): number {
+	const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(text);
+	if (!match) throw new Error(`no ${field} line in /proc/<pid>/status (has the process exited?)`);
 	return Number(match[1]) * 1024;
+}
+
+/** All resident memory: the daemon's data, and its program's pages read in so far. */
+export function parseVmRss(text: string): number {
+	return statusBytes(text, 'VmRSS');
+}
+
+/** Resident anonymous memory: heaps and stacks, without pages mapped from files (the program). */
+export function parseRssAnon(text: string): number {
+	return statusBytes(text, 'RssAnon');
 }
 
 let ticksPerSecond: number | undefined;
@@ -50,12 +60,15 @@ export interface ProcessSample {
 	/** user + system CPU seconds used so far by the whole process (all threads). */
 	cpuSecs: number;
 	rssBytes: number;
+	anonBytes: number;
 }
 
 export function sampleProcess(pid: number): ProcessSample {
 	const { utime, stime } = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
 	return {
 		cpuSecs: (utime + stime) / clockTicks(),
-		rssBytes: parseVmRss(readFileSync(`/proc/${pid}/status`, 'utf8')),
+		rssBytes: parseVmRss(status),
+		anonBytes: parseRssAnon(status),
 	};
 }

@@ -154,22 +154,20 @@ function targets(t: Tables): string[] {
 	}
 	const first = `time to write the first ${formatCount(firstPart(flatCount))} children of one node`;
 	row(first, 'populate-flat', 'secsForFirstPart', 'c', us, 'lower');
-	row(
-		`resident memory per node, ${formatCount(flatCount)} children`,
-		'populate-flat',
-		'rssPerNodeBytes',
-		'c',
-		formatBytes,
-		'lower',
-	);
-	row(
-		`resident memory per node, ${formatCount(treeCount)}-node tree`,
-		'populate-tree',
-		'rssPerNodeBytes',
-		'c',
-		formatBytes,
-		'lower',
-	);
+	for (const [what, id] of [
+		[`${formatCount(flatCount)} children`, 'populate-flat'],
+		[`${formatCount(treeCount)}-node tree`, 'populate-tree'],
+	] as const) {
+		row(`resident memory per node, ${what}, at once`, id, 'rssPerNodeBytes', 'c', formatBytes, 'lower');
+		row(
+			`anonymous memory per node, ${what}, at rest`,
+			id,
+			'anonPerNodeAtRestBytes',
+			'c',
+			formatBytes,
+			'lower',
+		);
+	}
 	if (rows.length === 0) return ['Not measured in this run.'];
 	return ['| target | tsxenstored | reference | ratio | better |', '|---|---:|---:|---:|---|', ...rows];
 }
@@ -203,8 +201,14 @@ function populateRows(t: Tables, id: string, count: number): string[] {
 			[`time to write the first ${formatCount(firstPart(count))}`, 'secsForFirstPart', us],
 			['inserts per second', 'insertsPerSec', formatCount],
 			['daemon CPU per insert', 'cpuSecsPerNode', us],
-			['resident memory per node (RSS after - before) / nodes', 'rssPerNodeBytes', formatBytes],
+			['resident memory per node at once (VmRSS after - before) / nodes', 'rssPerNodeBytes', formatBytes],
 			['resident memory afterwards', 'rssAfterBytes', formatBytes],
+			[
+				'anonymous memory per node at rest (RssAnon at rest - before) / nodes',
+				'anonPerNodeAtRestBytes',
+				formatBytes,
+			],
+			['resident memory at rest', 'rssAtRestBytes', formatBytes],
 		]),
 	];
 }
@@ -340,7 +344,10 @@ export function renderMarkdown(r: BenchResults): string {
 			'stopped early the table gives its time as a bound (`> T`), the ratios to it as bounds, and an ' +
 			'estimate **extrapolated** at the rate of its last quarter, which is not a measurement; its memory per ' +
 			`node is taken at the count it reached. Every daemon is also timed to the first ${formatCount(firstPart(s.flatCount))} ` +
-			'inserts, which all reach: a like-for-like measured comparison.',
+			'inserts, which all reach: a like-for-like measured comparison. Memory is read as soon as the ' +
+			'last write is answered (VmRSS, all resident memory), and again after ' +
+			`${s.restSecs ?? 'a few'} s with nothing to do, at rest (RssAnon: anonymous memory only, the daemon's ` +
+			'data without the pages of its own program, which get read in as more of its code runs).',
 		'',
 		...t.table('figure', populateRows(t, 'populate-flat', s.flatCount)),
 		'',

@@ -143,7 +143,7 @@ export async function main(argv: string[]): Promise<void> {
 			process.exit(1);
 		}
 	}
-	daemon.startWatchEventTimer();
+	daemon.startHousekeeping();
 	if (options.pidFile !== undefined) writeFileSync(options.pidFile, `${process.pid}\n`);
 	if (options.outputPid && options.noFork) process.stdout.write(`${process.pid}\n`);
 	log.info(`serving ${where.socketPath} (pid ${process.pid})`);

@@ -11,6 +11,7 @@ import { Store } from '../store/store.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
 import { ControlService } from './control-service.ts';
 import { DomainService } from './domain-service.ts';
+import { IdleCompaction } from './idle-compaction.ts';
 import type { Logger } from './log.ts';
 import { SocketTransport } from './socket-transport.ts';
 import { Tracer } from './trace.ts';
@@ -60,6 +61,7 @@ export class Daemon implements ConnectionHost {
 	readonly liveUpdate: LiveUpdateControl;
 	private server: Server | undefined;
 	private timer: NodeJS.Timeout | undefined;
+	private idleCompaction: IdleCompaction | undefined;
 	/** Live update holds every connection, and any accepted meanwhile, until it ends. */
 	private holding = false;
 	private nextConnId = 1;
@@ -232,8 +234,17 @@ export class Daemon implements ConnectionHost {
 		this.log.debug(`${conn.label}: closed: ${reason}`);
 	}
 
-	/** Start the periodic check of guests that leave watch events unread (see watchEventTimeout). */
-	startWatchEventTimer(): void {
+	/**
+	 * Start the periodic work of a serving daemon: closing guests that leave watch events unread
+	 * (see watchEventTimeout) and giving memory back when idle after the store changed size.
+	 */
+	startHousekeeping(): void {
+		this.idleCompaction = new IdleCompaction(() => this.store.tree.nodeCount, this.log);
+		this.idleCompaction.start();
+		this.startWatchEventTimer();
+	}
+
+	private startWatchEventTimer(): void {
 		const limitMs = (this.options.watchEventTimeout ?? DEFAULT_WATCH_EVENT_TIMEOUT) * 1000;
 		if (limitMs <= 0) return;
 		this.timer = setInterval(() => {
@@ -250,6 +261,7 @@ export class Daemon implements ConnectionHost {
 	/** Stop listening and drop every connection. */
 	async shutdown(): Promise<void> {
 		if (this.timer !== undefined) clearInterval(this.timer);
+		this.idleCompaction?.stop();
 		for (const conn of [...this.connections.values()]) conn.close('daemon shutting down');
 		this.domainService.closeAll();
 		await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));

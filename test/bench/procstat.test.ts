@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { clockTicks, parseProcStat, parseVmRss, sampleProcess } from '../../bench/procstat.ts';
+import { clockTicks, parseProcStat, parseRssAnon, parseVmRss, sampleProcess } from '../../bench/procstat.ts';
 
 // proc(5): pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime ...
 const line = (comm: string) =>
@@ -40,11 +40,22 @@ describe('parseVmRss', () => {
 	});
 });
 
+describe('parseRssAnon', () => {
+	it('reads RssAnon in kB as bytes, not the VmRSS line', () => {
+		const status = 'Name:\tnode\nVmRSS:\t   20784 kB\nRssAnon:\t    7348 kB\nRssFile:\t 13436 kB\n';
+		assert.equal(parseRssAnon(status), 7348 * 1024);
+	});
+	it('refuses a status without RssAnon', () => {
+		assert.throws(() => parseRssAnon('Name:\tx\nState:\tZ (zombie)\n'), /no RssAnon/);
+	});
+});
+
 describe('sampleProcess', () => {
 	it("reads this process's CPU time and resident memory", () => {
 		const s = sampleProcess(process.pid);
 		assert.ok(s.cpuSecs > 0);
 		const rss = process.memoryUsage.rss();
 		assert.ok(Math.abs(s.rssBytes - rss) < rss / 2, `VmRSS ${s.rssBytes}, memoryUsage.rss ${rss}`);
+		assert.ok(s.anonBytes > 0 && s.anonBytes < s.rssBytes, `RssAnon ${s.anonBytes}, VmRSS ${s.rssBytes}`);
 	});
 });
