@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { HANDOVER_ENV, receiveHandover } from '../liveupdate/ipc.ts';
-import { restoreDaemon } from '../liveupdate/restore.ts';
+import { loadSnapshot, restoreDaemon } from '../liveupdate/restore.ts';
 import { warmUpRestore } from '../liveupdate/warm-up.ts';
 import { Daemon } from '../server/daemon.ts';
 import { createLogger } from '../server/log.ts';
@@ -115,9 +115,12 @@ export async function main(argv: string[]): Promise<void> {
 	if (stateFile !== undefined) {
 		try {
 			// A tsxenstored predecessor started this process early and says when to take over.
-			const handover = process.env[HANDOVER_ENV] === 'ipc' ? await receiveHandover(warmUpRestore) : undefined;
+			const handover =
+				process.env[HANDOVER_ENV] === 'ipc'
+					? await receiveHandover(warmUpRestore, (file) => loadSnapshot(daemon.store, file))
+					: undefined;
 			delete process.env[HANDOVER_ENV];
-			const report = await restoreDaemon(daemon, stateFile, handover?.resolve);
+			const report = await restoreDaemon(daemon, stateFile, handover?.resolve, handover?.loaded);
 			handover?.onFresh((socket, domid) => {
 				if (domid === 0) daemon.accept(socket);
 				else daemon.domainService.accept(domid, socket);

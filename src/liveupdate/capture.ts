@@ -23,9 +23,9 @@ import type { Perms } from '../store/perms.ts';
 import { QUOTA_NAMES } from '../store/quota.ts';
 import type { Store } from '../store/store.ts';
 import type { Transaction } from '../store/transaction.ts';
-import { walkPreOrder } from '../store/tree.ts';
 import { reportedPath } from '../store/watches.ts';
 import type { Extras } from './extras.ts';
+import { type Snapshot, writeNodes } from './snapshot.ts';
 import type { TargetKind } from './target.ts';
 
 /**
@@ -62,7 +62,9 @@ export interface Captured {
  * unprocessed input and pending output (the requester's reply to `live-update -s` last of all, as
  * C xenstored writes it), watches, open transactions with their nodes, every committed node with
  * its perms and stale flags, quotas and domains. A foreign successor (C xenstored) gets what it can
- * read: no transactions, and no watch depth.
+ * read: no transactions, and no watch depth. On a `base` snapshot the successor has loaded (a
+ * tsxenstored one), only the nodes changed since go into the stream, their child lists into the
+ * extras (snapshot.ts).
  */
 export function captureState(
 	daemon: Daemon,
@@ -71,6 +73,7 @@ export function captureState(
 	reply: Buffer,
 	endian: Endian,
 	pass: Placement,
+	base?: Snapshot,
 ): Captured {
 	const { store } = daemon;
 	const state: MigrationState = emptyState();
@@ -175,32 +178,17 @@ export function captureState(
 		for (const w of state.watches) if (w.connId === conn.connId) record(w);
 		for (const t of state.transactions) if (t.connId === conn.connId) record(t);
 	}
-	records += writeCommittedNodes(out, store, byteOrder(endian));
+	if (base !== undefined && !foreign) {
+		const childLists: Array<[string, string[]]> = [];
+		records += writeNodes(out, store, byteOrder(endian), base.since, childLists);
+		extras.delta = { snapshot: base.file, childLists };
+	} else {
+		records += writeNodes(out, store, byteOrder(endian));
+	}
 	for (const n of state.transactionNodes) record(n);
 	for (const d of state.domains) record(d);
 	record(END);
 	return { stream: out.finish(), records, extras, losses };
-}
-
-/**
- * Every committed node, special nodes first, then the tree parents first, in bulk (bulk-nodes.ts).
- * Returns how many were written.
- */
-export function writeCommittedNodes(out: StreamBuilder, store: Store, order: ByteOrder): number {
-	const wirePerms = new Map<Perms, Buffer>();
-	let count = 0;
-	const node = (path: string, n: Node) => {
-		let p = wirePerms.get(n.perms);
-		if (p === undefined) {
-			p = encodePerms(perms(store, n.perms), order);
-			wirePerms.set(n.perms, p);
-		}
-		out.node(path, n.value, p);
-		count++;
-	};
-	for (const [path, n] of store.tree.special) node(path, n);
-	walkPreOrder('/', store.tree.root, node);
-	return count;
 }
 
 function ringSpec(daemon: Daemon, domid: number) {

@@ -7,7 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
  * - emulated domains: their connections are written as ring connections of the domain (which is
  *   what they stand for); here, which passed descriptor carries each, and each domain's listener;
  * - transactions: whether one was already doomed to EAGAIN, and which nodes' child lists it read,
- *   since NODE_DATA records only values and perms.
+ *   since NODE_DATA records only values and perms;
+ * - a state on a snapshot the successor loaded before requests were held (snapshot.ts): which
+ *   snapshot, and the child list of each node in the stream, which has only the changed nodes.
  */
 export interface Extras {
 	/** Stream conn-id → descriptor number in the successor. */
@@ -16,6 +18,7 @@ export interface Extras {
 	emulatedListeners: Record<number, number>;
 	/** `<conn-id>/<tx-id>` → what the stream cannot say about the transaction. */
 	transactions: Record<string, { doomed: boolean; listed: string[] }>;
+	delta?: { snapshot: string; childLists: Array<[string, string[]]> };
 }
 
 export function extrasPath(stateFile: string): string {
@@ -34,6 +37,7 @@ export function readExtras(stateFile: string): Extras {
 			emulatedConnections: parsed.emulatedConnections ?? {},
 			emulatedListeners: parsed.emulatedListeners ?? {},
 			transactions: parsed.transactions ?? {},
+			...(parsed.delta !== undefined ? { delta: parsed.delta } : {}),
 		};
 	} catch {
 		return { emulatedConnections: {}, emulatedListeners: {}, transactions: {} };

@@ -8,15 +8,27 @@ import type { Server, Socket } from 'node:net';
  * any created since (a client that connected meanwhile) is sent over the channel, and named in the
  * stream by SENT_FD_BASE plus its position among those sent. Connections accepted after the state
  * was written are forwarded as fresh. The successor says `serving` once it serves.
+ *
+ * Between `ready` and holding requests, the predecessor may send a `snapshot` of its nodes
+ * (snapshot.ts), which the successor loads and acknowledges with `loaded` (or `not-loaded`); the
+ * state then carries only what changed since.
  */
 export const HANDOVER_ENV = 'TSXENSTORED_HANDOVER';
 
 /** Descriptor numbers from here on name sockets sent over the channel, in the order sent. */
 export const SENT_FD_BASE = 1 << 20;
 
-export type ToSuccessor = { kind: 'sent'; index: number } | { kind: 'go' } | { kind: 'fresh'; domid: number };
+export type ToSuccessor =
+	| { kind: 'snapshot'; file: string }
+	| { kind: 'sent'; index: number }
+	| { kind: 'go' }
+	| { kind: 'fresh'; domid: number };
 
-export type ToPredecessor = { kind: 'ready' } | { kind: 'serving' };
+export type ToPredecessor =
+	| { kind: 'ready' }
+	| { kind: 'loaded'; file: string }
+	| { kind: 'not-loaded'; reason: string }
+	| { kind: 'serving' };
 
 /** A socket or listening socket the predecessor sent. */
 export type SentHandle = Socket | Server;
@@ -25,6 +37,8 @@ export type SentHandle = Socket | Server;
 export interface Handover {
 	/** What the stream's descriptor number stands for here: the number itself, or a sent socket. */
 	resolve(fd: number): number | SentHandle;
+	/** The snapshot file already loaded into the store, if any. */
+	loaded: string | undefined;
 	/** Fresh connections forwarded so far and from now on, with the domain they came in for. */
 	onFresh(accept: (socket: Socket, domid: number) => void): void;
 	serving(): void;
@@ -36,15 +50,25 @@ function send(message: ToPredecessor): void {
 
 /**
  * Successor: get ready (`prepare` runs first: work that should not count as downtime), say so,
- * collect what the predecessor sends, and resolve once it says `go`.
+ * load a snapshot if one comes (`load` throws if it cannot), collect what the predecessor sends,
+ * and resolve once it says `go`.
  */
-export function receiveHandover(prepare: () => void): Promise<Handover> {
+export function receiveHandover(prepare: () => void, load: (file: string) => void): Promise<Handover> {
 	const sent: SentHandle[] = [];
 	const fresh: Array<[Socket, number]> = [];
 	let accept: ((socket: Socket, domid: number) => void) | undefined;
+	let loaded: string | undefined;
 	return new Promise((resolve) => {
 		process.on('message', (message: ToSuccessor, handle?: SentHandle) => {
-			if (message.kind === 'sent' && handle !== undefined) {
+			if (message.kind === 'snapshot' && loaded === undefined) {
+				try {
+					load(message.file);
+					loaded = message.file;
+					send({ kind: 'loaded', file: message.file });
+				} catch (e) {
+					send({ kind: 'not-loaded', reason: (e as Error).message });
+				}
+			} else if (message.kind === 'sent' && handle !== undefined) {
 				sent[message.index] = handle;
 			} else if (message.kind === 'fresh' && handle !== undefined) {
 				if (accept) accept(handle as Socket, message.domid);
@@ -52,6 +76,7 @@ export function receiveHandover(prepare: () => void): Promise<Handover> {
 			} else if (message.kind === 'go') {
 				resolve({
 					resolve: (fd) => (fd >= SENT_FD_BASE ? sent[fd - SENT_FD_BASE]! : fd),
+					loaded,
 					onFresh(a) {
 						accept = a;
 						for (const [socket, domid] of fresh.splice(0)) a(socket, domid);

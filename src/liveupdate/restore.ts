@@ -64,6 +64,15 @@ function toPerms(perms: readonly NodePerm[]): Perms {
 	);
 }
 
+/** A snapshot's nodes into the store, before requests are held (snapshot.ts). */
+export function loadSnapshot(store: Store, file: string): void {
+	const state = emptyState();
+	restoreStream(store, readFileSync(file), state);
+	rmSync(file, { force: true });
+	const others = state.connections.length + state.watches.length + state.transactions.length;
+	if (others > 0) throw new Error(`snapshot ${file} holds more than nodes`);
+}
+
 /** A binary stream's committed nodes into the store, everything else into `state`. */
 export function restoreStream(store: Store, bytes: Buffer, state: MigrationState): void {
 	const restore = store.nodeRestorer();
@@ -113,11 +122,18 @@ export async function restoreDaemon(
 	daemon: Daemon,
 	file: string,
 	resolve: (fd: number) => number | SentHandle = (fd) => fd,
+	loaded?: string,
 ): Promise<RestoreReport> {
 	const { store } = daemon;
 	const extras = readExtras(file);
 	const notes: string[] = [];
+	if (extras.delta !== undefined && extras.delta.snapshot !== loaded) {
+		throw new Error(`the state is on snapshot ${extras.delta.snapshot}, which this process has not loaded`);
+	}
 	const { state, format } = await readInto(store, file);
+	if (extras.delta !== undefined) {
+		for (const [path, names] of extras.delta.childLists) store.restoreChildList(path, names);
+	}
 
 	for (const q of state.globalQuota?.perDomain ?? []) {
 		const name = quotaName(q.name);

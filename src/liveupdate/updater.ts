@@ -3,6 +3,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
+import type { Endian } from '../migration/constants.ts';
 import { encodeFrame } from '../protocol/frame.ts';
 import { MessageType } from '../protocol/message-type.ts';
 import type { Connection } from '../server/connection.ts';
@@ -12,6 +13,7 @@ import { captureState, type Placement, placeFromThree } from './capture.ts';
 import type { UpdatePlan, Updater } from './control.ts';
 import { extrasPath, writeExtras } from './extras.ts';
 import { HANDOVER_ENV, SENT_FD_BASE, type SentHandle, type ToPredecessor, type ToSuccessor } from './ipc.ts';
+import { type Snapshot, writeSnapshot } from './snapshot.ts';
 import { isScript, probeTarget, successorArgs, type TargetKind } from './target.ts';
 import { waitForTakeover } from './wait.ts';
 
@@ -19,6 +21,10 @@ import { waitForTakeover } from './wait.ts';
 const SETTLE_MS = 2000;
 /** How long a successor gets to restore and serve before it is given up on. */
 const TAKEOVER_MS = 60_000;
+
+function endian(): Endian {
+	return endianness() === 'LE' ? 'little' : 'big';
+}
 
 /** Every socket the daemon has, by descriptor: the listener, each client, each domain's listener. */
 function socketsByFd(daemon: Daemon): Map<number, SentHandle> {
@@ -122,11 +128,15 @@ export class LiveUpdater implements Updater {
 	}
 
 	/** Capture the state and write it to the state file(s); a sentence on failure. */
-	private writeState(plan: UpdatePlan, kind: TargetKind, place: Placement): { records: number } | string {
+	private writeState(
+		plan: UpdatePlan,
+		kind: TargetKind,
+		place: Placement,
+		base?: Snapshot,
+	): { records: number } | string {
 		const { daemon } = this;
 		const reply = encodeFrame(MessageType.CONTROL, plan.reqId, plan.txId, 'OK\0');
-		const endian = endianness() === 'LE' ? 'little' : 'big';
-		const captured = captureState(daemon, kind, plan.requester as Connection, reply, endian, place);
+		const captured = captureState(daemon, kind, plan.requester as Connection, reply, endian(), place, base);
 		for (const loss of captured.losses) daemon.log.warn(`live update: ${loss}`);
 		try {
 			writeFileSync(this.stateFile, captured.stream, { mode: 0o600 });
@@ -165,24 +175,45 @@ export class LiveUpdater implements Updater {
 			detached: true,
 			env: { ...process.env, XENSTORED_ROOTDIR: this.options.rootDir, [HANDOVER_ENV]: 'ipc' },
 		});
-		const said = (kind: ToPredecessor['kind']) =>
-			new Promise<boolean>((resolve) => {
-				const timer = setTimeout(() => resolve(false), TAKEOVER_MS);
+		const hear = <K extends ToPredecessor['kind']>(...kinds: K[]) =>
+			new Promise<Extract<ToPredecessor, { kind: K }> | undefined>((resolve) => {
+				const timer = setTimeout(() => resolve(undefined), TAKEOVER_MS);
 				child.on('message', (m: ToPredecessor) => {
-					if (m.kind === kind) {
+					if ((kinds as string[]).includes(m.kind)) {
 						clearTimeout(timer);
-						resolve(true);
+						resolve(m as Extract<ToPredecessor, { kind: K }>);
 					}
 				});
 				child.once('exit', () => {
 					clearTimeout(timer);
-					resolve(false);
+					resolve(undefined);
 				});
 			});
+		const said = async (kind: ToPredecessor['kind']) => (await hear(kind)) !== undefined;
 		if (!(await said('ready'))) {
 			child.kill('SIGKILL');
 			return `New binary did not start (see the daemon's log)`;
 		}
+		// The nodes go over first, while requests are still handled (snapshot.ts).
+		const snapshotFile = `${this.stateFile}.snapshot`;
+		const started = performance.now();
+		const snapshot = await writeSnapshot(daemon.store, snapshotFile, endian());
+		const loading = hear('loaded', 'not-loaded');
+		child.send({ kind: 'snapshot', file: snapshotFile } satisfies ToSuccessor);
+		const loaded = await loading;
+		if (loaded?.kind !== 'loaded') {
+			child.kill('SIGKILL');
+			rmSync(snapshotFile, { force: true });
+			const why = loaded === undefined ? 'it exited or stalled' : loaded.reason;
+			return `New binary could not load the snapshot of the store: ${why}`;
+		}
+		log.info(
+			`live update: the successor loaded a snapshot of ${daemon.store.tree.nodeCount} nodes ` +
+				`${(performance.now() - started).toFixed(0)} ms after it was ready; requests went on meanwhile`,
+		);
+		// A domain that went away since made perm entries stale without changing their nodes:
+		// then every node goes again, each with its child list.
+		const since = daemon.store.departedSince(snapshot.since) ? -1 : snapshot.since;
 		await this.hold(plan);
 		// Sockets made since the start (clients that connected meanwhile) go over the channel.
 		const now = socketsByFd(daemon);
@@ -193,7 +224,7 @@ export class LiveUpdater implements Updater {
 			sent.push(now.get(fd)!);
 			return SENT_FD_BASE + sent.length - 1;
 		};
-		const written = this.writeState(plan, 'tsxenstored', place);
+		const written = this.writeState(plan, 'tsxenstored', place, { file: snapshotFile, since });
 		if (typeof written === 'string') {
 			child.kill('SIGKILL');
 			return this.abandon(written);

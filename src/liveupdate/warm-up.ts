@@ -5,8 +5,8 @@ import { END } from '../migration/records.ts';
 import { emptyState } from '../migration/state.ts';
 import { PRIVILEGED_CALLER } from '../store/perms.ts';
 import { Store } from '../store/store.ts';
-import { writeCommittedNodes } from './capture.ts';
 import { restoreStream } from './restore.ts';
+import { writeNodes } from './snapshot.ts';
 
 /**
  * Code runs much faster once V8 has optimized it, and a successor reads the store exactly once. So
@@ -22,7 +22,7 @@ function sampleStream(): Buffer {
 		store.write(PRIVILEGED_CALLER, undefined, `/local/domain/${i % 50}/device/vif/${i}`, 'value');
 	}
 	const out = new StreamBuilder({ version: 2, endian: endianness() === 'LE' ? 'little' : 'big' });
-	writeCommittedNodes(out, store, byteOrder(endianness() === 'LE' ? 'little' : 'big'));
+	writeNodes(out, store, byteOrder(endianness() === 'LE' ? 'little' : 'big'));
 	out.record(END);
 	return out.finish();
 }

@@ -177,6 +177,48 @@ export class Store {
 		};
 	}
 
+	/**
+	 * Live update on a snapshot (liveupdate/snapshot.ts): make the children of `path` exactly
+	 * `names`, in that order. Children not named go, with their subtrees and their accounting; no
+	 * watch fires, as nobody watches yet. Every name must already be a child.
+	 */
+	restoreChildList(path: string, names: readonly string[]): void {
+		const node = this.tree.lookup(path);
+		if (node === undefined) throw new XenstoreError('ENOENT', `${path}: no such node to list children of`);
+		const children = node.children;
+		if (children === undefined) {
+			if (names.length > 0) throw new XenstoreError('ENOENT', `${path}/${names[0]} is not known`);
+			return;
+		}
+		const keep = new Set(names);
+		if (keep.size !== names.length) throw new XenstoreError('EINVAL', `${path}: a child is listed twice`);
+		for (const name of [...children.keys()]) {
+			if (!keep.has(name)) this.removeCommitted(childPath(path, name), undefined, false);
+		}
+		let inOrder = children.size === names.length;
+		let i = 0;
+		for (const name of children.keys()) {
+			if (name !== names[i++]) {
+				inOrder = false;
+				break;
+			}
+		}
+		if (inOrder) return;
+		const entries = names.map((name): [string, Node] => {
+			const child = children.get(name);
+			if (child === undefined) throw new XenstoreError('ENOENT', `${childPath(path, name)} is not known`);
+			return [name, child];
+		});
+		children.clear();
+		for (const [name, child] of entries) children.set(name, child);
+	}
+
+	/** Whether a domain went away after generation `gen` (making perm entries stale since). */
+	departedSince(gen: number): boolean {
+		for (const at of this.departed.values()) if (at > gen) return true;
+		return false;
+	}
+
 	/** The quota `name` that applies to `domid`. */
 	quota(domid: number, name: QuotaName): number {
 		return this.domains.get(domid)?.quotas[name] ?? this.quotas[name];

@@ -124,24 +124,60 @@ export function walkPostOrder(
  * clients wait.
  */
 export function walkPreOrder(path: string, node: Node, visit: (path: string, node: Node) => void): void {
-	visit(path, node);
-	const paths: string[] = [path];
-	const iters: Array<Iterator<[string, Node]> | undefined> = [node.children?.entries()];
-	while (iters.length > 0) {
-		const top = iters.length - 1;
-		const next = iters[top]?.next();
-		if (next === undefined || next.done) {
-			iters.pop();
-			paths.pop();
-			continue;
+	new PreOrderWalk(path, node, visit).step(Number.POSITIVE_INFINITY);
+}
+
+/**
+ * walkPreOrder a slice at a time, for a walk spread over event-loop turns while clients are
+ * served. The tree may change between slices: a child added after the walk passed its parent's
+ * place is still visited if the parent is not done, one removed before it is reached is not (as
+ * iterating a Map that changes), and a removed subtree being walked is walked to its end.
+ */
+export class PreOrderWalk {
+	private readonly visit: (path: string, node: Node) => void;
+	private readonly paths: string[] = [];
+	private readonly iters: Array<Iterator<[string, Node]>> = [];
+	private started = false;
+	private readonly start: [string, Node];
+
+	constructor(path: string, node: Node, visit: (path: string, node: Node) => void) {
+		this.visit = visit;
+		this.start = [path, node];
+	}
+
+	/** Visit up to `limit` more nodes; false once every node has been visited. */
+	step(limit: number): boolean {
+		const { paths, iters, visit } = this;
+		let left = limit;
+		if (!this.started) {
+			this.started = true;
+			const [path, node] = this.start;
+			visit(path, node);
+			left--;
+			if (node.children !== undefined) {
+				paths.push(path);
+				iters.push(node.children.entries());
+			}
 		}
-		const [name, child] = next.value;
-		const parent = paths[top]!;
-		const p = parent === '/' ? `/${name}` : `${parent}/${name}`;
-		visit(p, child);
-		if (child.children !== undefined) {
-			paths.push(p);
-			iters.push(child.children.entries());
+		while (iters.length > 0) {
+			if (left <= 0) return true;
+			const top = iters.length - 1;
+			const next = iters[top]!.next();
+			if (next.done) {
+				iters.pop();
+				paths.pop();
+				continue;
+			}
+			const [name, child] = next.value;
+			const parent = paths[top]!;
+			const p = parent === '/' ? `/${name}` : `${parent}/${name}`;
+			visit(p, child);
+			left--;
+			if (child.children !== undefined) {
+				paths.push(p);
+				iters.push(child.children.entries());
+			}
 		}
+		return false;
 	}
 }

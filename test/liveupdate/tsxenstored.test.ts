@@ -182,7 +182,10 @@ describe('live update: a successor that cannot take over', () => {
 			late,
 			[
 				`if (process.argv.includes('--help')) { console.log(${JSON.stringify(SUCCESSOR_MARKER)}); process.exit(0); }`,
-				"process.on('message', (m) => { if (m.kind === 'go') process.exit(3); });",
+				"process.on('message', (m) => {",
+				"  if (m.kind === 'snapshot') process.send({ kind: 'loaded', file: m.file });",
+				"  if (m.kind === 'go') process.exit(3);",
+				'});',
 				"process.send({ kind: 'ready' });",
 			].join('\n'),
 		);
@@ -194,6 +197,30 @@ describe('live update: a successor that cannot take over', () => {
 		await xs.write('/fail/late', 'after');
 		assert.equal(await xs.readString('/fail/late'), 'after');
 		assert.equal(await xs.readString('/fail/late-tx'), 'yes');
+		assert.equal(pidIn(dir), daemon.process.pid);
+		xs.close();
+	});
+
+	it('serves on when the successor cannot load the snapshot of the store', async () => {
+		const xs = await client(daemon.socket);
+		await xs.write('/fail/snapshot', 'before');
+		const refusing = join(dir, 'refusing.mjs');
+		writeFileSync(
+			refusing,
+			[
+				`if (process.argv.includes('--help')) { console.log(${JSON.stringify(SUCCESSOR_MARKER)}); process.exit(0); }`,
+				"process.on('message', (m) => {",
+				"  if (m.kind === 'snapshot') process.send({ kind: 'not-loaded', reason: 'no room for it' });",
+				'});',
+				"process.send({ kind: 'ready' });",
+			].join('\n'),
+		);
+		chmodSync(refusing, 0o755);
+		const result = await liveUpdate(daemon.clientEnv, refusing);
+		assert.notEqual(result.code, 0);
+		assert.match(result.output, /could not load the snapshot of the store: no room for it/);
+		await xs.write('/fail/snapshot', 'after');
+		assert.equal(await xs.readString('/fail/snapshot'), 'after');
 		assert.equal(pidIn(dir), daemon.process.pid);
 		xs.close();
 	});
