@@ -121,6 +121,7 @@ export async function main(argv: string[]): Promise<void> {
 					: undefined;
 			delete process.env[HANDOVER_ENV];
 			const report = await restoreDaemon(daemon, stateFile, handover?.resolve, handover?.loaded);
+			handover?.dropUnclaimed();
 			handover?.onFresh((socket, domid) => {
 				if (domid === 0) daemon.accept(socket);
 				else daemon.domainService.accept(domid, socket);

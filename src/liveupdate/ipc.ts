@@ -1,4 +1,4 @@
-import type { Server, Socket } from 'node:net';
+import { type Server, Socket, type SocketConstructorOpts } from 'node:net';
 
 /**
  * The channel between a tsxenstored predecessor and its tsxenstored successor. The successor is
@@ -11,7 +11,9 @@ import type { Server, Socket } from 'node:net';
  *
  * Between `ready` and holding requests, the predecessor may send a `snapshot` of its nodes
  * (snapshot.ts), which the successor loads and acknowledges with `loaded` (or `not-loaded`); the
- * state then carries only what changed since.
+ * state then carries only what changed since. With it come the descriptors passed at spawn that are
+ * clients' sockets: the successor makes its socket objects for them then, paused, so that this
+ * too is done before requests are held (those of clients that leave meanwhile are closed after).
  */
 export const HANDOVER_ENV = 'TSXENSTORED_HANDOVER';
 
@@ -19,7 +21,7 @@ export const HANDOVER_ENV = 'TSXENSTORED_HANDOVER';
 export const SENT_FD_BASE = 1 << 20;
 
 export type ToSuccessor =
-	| { kind: 'snapshot'; file: string }
+	| { kind: 'snapshot'; file: string; clients: number[] }
 	| { kind: 'sent'; index: number }
 	| { kind: 'go' }
 	| { kind: 'fresh'; domid: number };
@@ -39,9 +41,22 @@ export interface Handover {
 	resolve(fd: number): number | SentHandle;
 	/** The snapshot file already loaded into the store, if any. */
 	loaded: string | undefined;
+	/** Close the sockets made early for clients the state does not name (they left meanwhile). */
+	dropUnclaimed(): void;
 	/** Fresh connections forwarded so far and from now on, with the domain they came in for. */
 	onFresh(accept: (socket: Socket, domid: number) => void): void;
 	serving(): void;
+}
+
+/**
+ * A socket object for a descriptor that must not be read yet: the predecessor still reads it until
+ * it holds requests, and whatever this process read meanwhile would be lost to it. Node starts
+ * reading a socket as it makes it, unless told `pauseOnCreate`, the option its own servers use for
+ * `pauseOnConnect`; it is not in Node's typings, so a test checks it still works.
+ */
+export function pausedSocket(fd: number): Socket {
+	const options = { fd, readable: true, writable: true, pauseOnCreate: true };
+	return new Socket(options as SocketConstructorOpts);
 }
 
 function send(message: ToPredecessor): void {
@@ -58,10 +73,12 @@ export function receiveHandover(prepare: () => void, load: (file: string) => voi
 	const fresh: Array<[Socket, number]> = [];
 	let accept: ((socket: Socket, domid: number) => void) | undefined;
 	let loaded: string | undefined;
+	const early = new Map<number, Socket>();
 	return new Promise((resolve) => {
 		process.on('message', (message: ToSuccessor, handle?: SentHandle) => {
 			if (message.kind === 'snapshot' && loaded === undefined) {
 				try {
+					for (const fd of message.clients) early.set(fd, pausedSocket(fd));
 					load(message.file);
 					loaded = message.file;
 					send({ kind: 'loaded', file: message.file });
@@ -75,8 +92,17 @@ export function receiveHandover(prepare: () => void, load: (file: string) => voi
 				else fresh.push([handle as Socket, message.domid]);
 			} else if (message.kind === 'go') {
 				resolve({
-					resolve: (fd) => (fd >= SENT_FD_BASE ? sent[fd - SENT_FD_BASE]! : fd),
+					resolve(fd) {
+						if (fd >= SENT_FD_BASE) return sent[fd - SENT_FD_BASE]!;
+						const socket = early.get(fd);
+						early.delete(fd);
+						return socket ?? fd;
+					},
 					loaded,
+					dropUnclaimed() {
+						for (const socket of early.values()) socket.destroy();
+						early.clear();
+					},
 					onFresh(a) {
 						accept = a;
 						for (const [socket, domid] of fresh.splice(0)) a(socket, domid);

@@ -199,7 +199,12 @@ export class LiveUpdater implements Updater {
 		const started = performance.now();
 		const snapshot = await writeSnapshot(daemon.store, snapshotFile, endian());
 		const loading = hear('loaded', 'not-loaded');
-		child.send({ kind: 'snapshot', file: snapshotFile } satisfies ToSuccessor);
+		const clients: number[] = [];
+		for (const conn of daemon.connections.values()) {
+			const at = conn.transport instanceof SocketTransport ? passedAt.get(conn.transport.fd) : undefined;
+			if (at !== undefined) clients.push(at);
+		}
+		child.send({ kind: 'snapshot', file: snapshotFile, clients } satisfies ToSuccessor);
 		const loaded = await loading;
 		if (loaded?.kind !== 'loaded') {
 			child.kill('SIGKILL');

@@ -1,7 +1,7 @@
 import { endianness } from 'node:os';
 import { StreamBuilder } from '../migration/bulk-nodes.ts';
 import { byteOrder } from '../migration/codec/byte-order.ts';
-import { END } from '../migration/records.ts';
+import { END, idleConnection } from '../migration/records.ts';
 import { emptyState } from '../migration/state.ts';
 import { PRIVILEGED_CALLER } from '../store/perms.ts';
 import { Store } from '../store/store.ts';
@@ -15,14 +15,21 @@ import { writeNodes } from './snapshot.ts';
  * for writing: it still serves clients then, and the warm-up would stall them.)
  */
 const SAMPLE_NODES = 20_000;
+/** Connections, each with a watch: a host has hundreds, and each is a record to decode. */
+const SAMPLE_CONNECTIONS = 500;
 
 function sampleStream(): Buffer {
+	const endian = endianness() === 'LE' ? 'little' : 'big';
 	const store = new Store();
 	for (let i = 0; i < SAMPLE_NODES; i++) {
 		store.write(PRIVILEGED_CALLER, undefined, `/local/domain/${i % 50}/device/vif/${i}`, 'value');
 	}
-	const out = new StreamBuilder({ version: 2, endian: endianness() === 'LE' ? 'little' : 'big' });
-	writeNodes(out, store, byteOrder(endianness() === 'LE' ? 'little' : 'big'));
+	const out = new StreamBuilder({ version: 2, endian });
+	for (let id = 1; id <= SAMPLE_CONNECTIONS; id++) {
+		out.record(idleConnection(id, { kind: 'socket', fd: 1000 + id }));
+		out.record({ type: 'WATCH_DATA', connId: id, path: `/local/domain/${id}`, token: `t${id}` });
+	}
+	writeNodes(out, store, byteOrder(endian));
 	out.record(END);
 	return out.finish();
 }

@@ -13,7 +13,7 @@ import { ControlService } from './control-service.ts';
 import { DomainService } from './domain-service.ts';
 import { IdleCompaction } from './idle-compaction.ts';
 import type { Logger } from './log.ts';
-import { SocketTransport } from './socket-transport.ts';
+import { resumeIfPaused, SocketTransport } from './socket-transport.ts';
 import { Tracer } from './trace.ts';
 
 /** C xenstored's default for `-w watch-event`, in seconds. */
@@ -173,7 +173,9 @@ export class Daemon implements ConnectionHost {
 			typeof inherited === 'number'
 				? new Socket({ fd: inherited, readable: true, writable: true })
 				: inherited;
-		return this.addConnection(socket, caller, paths);
+		const conn = this.addConnection(socket, caller, paths);
+		resumeIfPaused(socket);
+		return conn;
 	}
 
 	/** The listening socket itself (live update sends it to a successor over IPC). */

@@ -7,6 +7,14 @@ const HIGH_WATER = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /**
+ * A socket made paused ahead of a live update's handover (liveupdate/ipc.ts) starts reading, once
+ * its connection listens for data.
+ */
+export function resumeIfPaused(socket: Socket): void {
+	if (socket.readableFlowing === false) socket.resume();
+}
+
+/**
  * A Unix socket connection. Output goes to the kernel at once when it takes it (the usual case: a
  * reply is small); when the kernel takes only part, later output waits here until Node has written
  * the rest, so that what has not reached the kernel is countable and carried by live update, not

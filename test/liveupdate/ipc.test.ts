@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsxs-ipc-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const ipcModule = pathToFileURL(join(import.meta.dirname, '../../src/liveupdate/ipc.ts')).href;
+
+describe('pausedSocket', () => {
+	it('reads nothing: what arrives stays for the process that still serves the client', async () => {
+		const path = join(dir, 'socket');
+		const server = createServer({ pauseOnConnect: true });
+		const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+		server.listen(path);
+		server.unref();
+		const peer = connect(path);
+		const served = await accepted;
+		const fd = (served as unknown as { _handle: { fd: number } })._handle.fd;
+		// A successor-to-be: it makes its socket for the descriptor, says so, and waits.
+		const successor = spawn(
+			process.execPath,
+			[
+				'--input-type=module',
+				'-e',
+				`import { pausedSocket } from ${JSON.stringify(ipcModule)};
+				pausedSocket(3); console.log('made'); setTimeout(() => process.exit(0), 300);`,
+			],
+			{ stdio: ['ignore', 'pipe', 'inherit', fd] },
+		);
+		const said = successor.stdout!;
+		const exited = new Promise((resolve) => successor.once('exit', resolve));
+		await Promise.race([new Promise((resolve) => said.once('data', resolve)), exited]);
+		peer.write('request');
+		await exited;
+		served.resume();
+		const got = await new Promise<string>((resolve) =>
+			served.once('data', (d: Buffer) => resolve(d.toString())),
+		);
+		assert.equal(got, 'request');
+		peer.destroy();
+		served.destroy();
+	});
+});
