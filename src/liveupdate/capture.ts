@@ -1,13 +1,12 @@
 import { adaptRecord } from '../migration/adapt.ts';
-import { encodePerms, StreamBuilder } from '../migration/bulk-nodes.ts';
-import { type ByteOrder, byteOrder } from '../migration/codec/byte-order.ts';
+import { StreamBuilder } from '../migration/bulk-nodes.ts';
+import { byteOrder } from '../migration/codec/byte-order.ts';
 import type { Endian } from '../migration/constants.ts';
-import { NO_TARGET, NodeAccess, PERM_LETTERS } from '../migration/constants.ts';
+import { NO_TARGET, NodeAccess } from '../migration/constants.ts';
 import type {
 	ConnectionDataRecord,
 	MigrationRecord,
 	NodeDataRecord,
-	NodePerm,
 	WatchDataExtendedRecord,
 	WatchDataRecord,
 } from '../migration/records.ts';
@@ -16,16 +15,14 @@ import { emptyState, type MigrationState } from '../migration/state.ts';
 import type { Connection } from '../server/connection.ts';
 import type { Daemon } from '../server/daemon.ts';
 import { SocketTransport } from '../server/socket-transport.ts';
-import type { Node } from '../store/node.ts';
 import { valueBytes } from '../store/node.ts';
 import { pathDepth } from '../store/path.ts';
 import type { Perms } from '../store/perms.ts';
 import { QUOTA_NAMES } from '../store/quota.ts';
-import type { Store } from '../store/store.ts';
 import type { Transaction } from '../store/transaction.ts';
 import { reportedPath } from '../store/watches.ts';
 import type { Extras } from './extras.ts';
-import { type Snapshot, writeNodes } from './snapshot.ts';
+import { recordPerms, type Snapshot, writeNodes } from './snapshot.ts';
 import type { TargetKind } from './target.ts';
 
 /**
@@ -196,10 +193,6 @@ function ringSpec(daemon: Daemon, domid: number) {
 	return { kind: 'ring' as const, domid, target: domain?.target ?? NO_TARGET, evtchn: domain?.evtchn ?? 0 };
 }
 
-function perms(store: Store, p: Perms): NodePerm[] {
-	return p.map((e) => ({ access: PERM_LETTERS[e.access]!, domid: e.domid, stale: store.isStale(e) }));
-}
-
 function nodeRecord(
 	path: string,
 	value: Buffer,
@@ -212,7 +205,7 @@ function nodeRecord(
 		connId: tx?.connId ?? 0,
 		txId: tx?.txId ?? 0,
 		access: tx?.access ?? 0,
-		perms: perms(daemon.store, p),
+		perms: recordPerms(daemon.store, p),
 		path,
 		value,
 	};

@@ -3,7 +3,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { encodePerms, StreamBuilder } from '../migration/bulk-nodes.ts';
 import { type ByteOrder, byteOrder } from '../migration/codec/byte-order.ts';
 import { type Endian, PERM_LETTERS } from '../migration/constants.ts';
-import { END } from '../migration/records.ts';
+import { END, type NodePerm } from '../migration/records.ts';
 import type { Node } from '../store/node.ts';
 import type { Perms } from '../store/perms.ts';
 import type { Store } from '../store/store.ts';
@@ -32,6 +32,11 @@ export interface Snapshot {
 /** Nodes written per event-loop turn: about a millisecond's work, between clients' requests. */
 const SLICE_NODES = 2048;
 
+/** A node's perms as migration records carry them, with each entry's stale flag as of now. */
+export function recordPerms(store: Store, perms: Perms): NodePerm[] {
+	return perms.map((e) => ({ access: PERM_LETTERS[e.access]!, domid: e.domid, stale: store.isStale(e) }));
+}
+
 class PermsEncoder {
 	private readonly wire = new Map<Perms, Buffer>();
 	private readonly store: Store;
@@ -46,12 +51,7 @@ class PermsEncoder {
 	encode(perms: Perms): Buffer {
 		let wire = this.wire.get(perms);
 		if (wire === undefined) {
-			const records = perms.map((e) => ({
-				access: PERM_LETTERS[e.access]!,
-				domid: e.domid,
-				stale: this.store.isStale(e),
-			}));
-			wire = encodePerms(records, this.order);
+			wire = encodePerms(recordPerms(this.store, perms), this.order);
 			this.wire.set(perms, wire);
 		}
 		return wire;

@@ -138,6 +138,26 @@ describe('live update: a successor that cannot take over', () => {
 		return path;
 	}
 
+	/**
+	 * A Node.js script that passes for a tsxenstored successor (it answers `--help` as one), says
+	 * `ready` and answers each predecessor message with `lines` (message `m`).
+	 */
+	function fakeSuccessor(name: string, lines: string[]): string {
+		const path = join(dir, name);
+		writeFileSync(
+			path,
+			[
+				`if (process.argv.includes('--help')) { console.log(${JSON.stringify(SUCCESSOR_MARKER)}); process.exit(0); }`,
+				"process.on('message', (m) => {",
+				...lines,
+				'});',
+				"process.send({ kind: 'ready' });",
+			].join('\n'),
+		);
+		chmodSync(path, 0o755);
+		return path;
+	}
+
 	it('refuses a binary that does not start, and serves on', async () => {
 		const xs = await client(daemon.socket);
 		await xs.write('/fail/a', 'kept');
@@ -177,19 +197,10 @@ describe('live update: a successor that cannot take over', () => {
 		const tx = await xs.transactionStart();
 		await tx.write('/fail/late-tx', 'yes');
 		// A successor that says it is ready, then dies when told to take over.
-		const late = join(dir, 'late.mjs');
-		writeFileSync(
-			late,
-			[
-				`if (process.argv.includes('--help')) { console.log(${JSON.stringify(SUCCESSOR_MARKER)}); process.exit(0); }`,
-				"process.on('message', (m) => {",
-				"  if (m.kind === 'snapshot') process.send({ kind: 'loaded', file: m.file });",
-				"  if (m.kind === 'go') process.exit(3);",
-				'});',
-				"process.send({ kind: 'ready' });",
-			].join('\n'),
-		);
-		chmodSync(late, 0o755);
+		const late = fakeSuccessor('late.mjs', [
+			"if (m.kind === 'snapshot') process.send({ kind: 'loaded', file: m.file });",
+			"if (m.kind === 'go') process.exit(3);",
+		]);
 		const result = await liveUpdate(daemon.clientEnv, late);
 		assert.notEqual(result.code, 0);
 		assert.match(result.output, /exited or stalled before taking over/);
@@ -204,18 +215,9 @@ describe('live update: a successor that cannot take over', () => {
 	it('serves on when the successor cannot load the snapshot of the store', async () => {
 		const xs = await client(daemon.socket);
 		await xs.write('/fail/snapshot', 'before');
-		const refusing = join(dir, 'refusing.mjs');
-		writeFileSync(
-			refusing,
-			[
-				`if (process.argv.includes('--help')) { console.log(${JSON.stringify(SUCCESSOR_MARKER)}); process.exit(0); }`,
-				"process.on('message', (m) => {",
-				"  if (m.kind === 'snapshot') process.send({ kind: 'not-loaded', reason: 'no room for it' });",
-				'});',
-				"process.send({ kind: 'ready' });",
-			].join('\n'),
-		);
-		chmodSync(refusing, 0o755);
+		const refusing = fakeSuccessor('refusing.mjs', [
+			"if (m.kind === 'snapshot') process.send({ kind: 'not-loaded', reason: 'no room for it' });",
+		]);
 		const result = await liveUpdate(daemon.clientEnv, refusing);
 		assert.notEqual(result.code, 0);
 		assert.match(result.output, /could not load the snapshot of the store: no room for it/);
