@@ -13,7 +13,7 @@ import { ControlService } from './control-service.ts';
 import { DomainService } from './domain-service.ts';
 import { IdleCompaction } from './idle-compaction.ts';
 import type { Logger } from './log.ts';
-import { resumeIfPaused, SocketTransport } from './socket-transport.ts';
+import { SocketTransport } from './socket-transport.ts';
 import { Tracer } from './trace.ts';
 
 /** C xenstored's default for `-w watch-event`, in seconds. */
@@ -173,9 +173,7 @@ export class Daemon implements ConnectionHost {
 			typeof inherited === 'number'
 				? new Socket({ fd: inherited, readable: true, writable: true })
 				: inherited;
-		const conn = this.addConnection(socket, caller, paths);
-		resumeIfPaused(socket);
-		return conn;
+		return this.addConnection(socket, caller, paths);
 	}
 
 	/** The listening socket itself (live update sends it to a successor over IPC). */

@@ -5,7 +5,6 @@ import type { DomainHost } from '../ops/context.ts';
 import { domainHome, INTRODUCE_DOMAIN, RELEASE_DOMAIN } from '../store/path.ts';
 import type { Connection } from './connection.ts';
 import type { Daemon } from './daemon.ts';
-import { resumeIfPaused } from './socket-transport.ts';
 
 /**
  * Domain management for the daemon: introduction and release with their special watch events,
@@ -75,9 +74,7 @@ export class DomainService implements DomainHost {
 			typeof inherited === 'number'
 				? new Socket({ fd: inherited, readable: true, writable: true })
 				: inherited;
-		const conn = this.accept(domid, socket);
-		resumeIfPaused(socket);
-		return conn;
+		return this.accept(domid, socket);
 	}
 
 	/** With emulation on, give every introduced guest without one its socket (after a restore). */

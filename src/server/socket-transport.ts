@@ -7,14 +7,6 @@ const HIGH_WATER = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /**
- * A socket made paused ahead of a live update's handover (liveupdate/ipc.ts) starts reading, once
- * its connection listens for data.
- */
-export function resumeIfPaused(socket: Socket): void {
-	if (socket.readableFlowing === false) socket.resume();
-}
-
-/**
  * A Unix socket connection. Output goes to the kernel at once when it takes it (the usual case: a
  * reply is small); when the kernel takes only part, later output waits here until Node has written
  * the rest, so that what has not reached the kernel is countable and carried by live update, not
@@ -43,6 +35,8 @@ export class SocketTransport implements Transport {
 	attach(events: TransportEvents): void {
 		this.events = events;
 		this.socket.on('data', (chunk: Buffer) => events.data(chunk));
+		// A socket made paused ahead of a live update's handover (liveupdate/ipc.ts) starts now.
+		if (this.socket.readableFlowing === false) this.socket.resume();
 		this.socket.on('error', (err) => this.close(`socket error: ${err.message}`));
 		this.socket.on('close', () => this.close('peer closed the connection'));
 		this.socket.on('end', () => this.close('peer closed the connection'));
