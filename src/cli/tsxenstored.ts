@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { HANDOVER_ENV, receiveHandover } from '../liveupdate/ipc.ts';
 import { loadSnapshot, restoreDaemon } from '../liveupdate/restore.ts';
 import { warmUpRestore } from '../liveupdate/warm-up.ts';
+import { collector, emptyNursery } from '../server/collector.ts';
 import { Daemon } from '../server/daemon.ts';
 import { createLogger } from '../server/log.ts';
 import { type Locations, locations } from './environment.ts';
@@ -117,7 +118,15 @@ export async function main(argv: string[]): Promise<void> {
 			// A tsxenstored predecessor started this process early and says when to take over.
 			const handover =
 				process.env[HANDOVER_ENV] === 'ipc'
-					? await receiveHandover(warmUpRestore, (file) => loadSnapshot(daemon.store, file))
+					? await receiveHandover({
+							warmUp() {
+								warmUpRestore();
+								collector();
+							},
+							load: (file) => loadSnapshot(daemon.store, file),
+							prepare: (socket) => daemon.prepareConnection(socket),
+							loadedAll: emptyNursery,
+						})
 					: undefined;
 			delete process.env[HANDOVER_ENV];
 			const report = await restoreDaemon(daemon, stateFile, handover?.resolve, handover?.loaded);

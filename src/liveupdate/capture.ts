@@ -62,6 +62,10 @@ export interface Captured {
  * read: no transactions, and no watch depth. On a `base` snapshot the successor has loaded (a
  * tsxenstored one), only the nodes changed since go into the stream, their child lists into the
  * extras (snapshot.ts).
+ *
+ * A `rehearsal` changes nothing and leaves the nodes out: the old process runs it while it still
+ * serves, so that the code that captures thousands of connections is optimized by the time it
+ * runs for real, with clients waiting (see rehearseCapture).
  */
 export function captureState(
 	daemon: Daemon,
@@ -70,8 +74,9 @@ export function captureState(
 	reply: Buffer,
 	endian: Endian,
 	pass: Placement,
-	base?: Snapshot,
+	options: { base?: Snapshot; rehearsal?: boolean } = {},
 ): Captured {
+	const { base, rehearsal = false } = options;
 	const { store } = daemon;
 	const state: MigrationState = emptyState();
 	const losses: string[] = [];
@@ -107,7 +112,7 @@ export function captureState(
 			type: 'CONNECTION_DATA',
 			connId: id,
 			spec: emulated ? ringSpec(daemon, conn.caller.domid) : { kind: 'socket', fd: pass(fd) },
-			pendingIn: conn.unprocessedInput(),
+			pendingIn: rehearsal ? conn.peekInput() : conn.unprocessedInput(),
 			pendingOut,
 			partialResponseLength: 0,
 		};
@@ -163,19 +168,34 @@ export function captureState(
 	const out = new StreamBuilder({ version, endian }, 64 * store.tree.nodeCount + (1 << 16));
 	let records = 0;
 	const record = (r: MigrationRecord) => {
-		const adapted = foreign ? adaptRecord(r, 1) : { record: r, losses: [] };
-		losses.push(...adapted.losses);
-		out.record(adapted.record);
+		if (foreign) {
+			const adapted = adaptRecord(r, 1);
+			losses.push(...adapted.losses);
+			out.record(adapted.record);
+		} else {
+			out.record(r);
+		}
 		records++;
 	};
 	if (state.global) record(state.global);
 	if (state.globalQuota) record(state.globalQuota);
-	for (const conn of state.connections) {
-		record(conn);
-		for (const w of state.watches) if (w.connId === conn.connId) record(w);
-		for (const t of state.transactions) if (t.connId === conn.connId) record(t);
+	const following = new Map<number, MigrationRecord[]>();
+	for (const r of [...state.watches, ...state.transactions]) {
+		const list = following.get(r.connId);
+		if (list === undefined) following.set(r.connId, [r]);
+		else list.push(r);
 	}
-	if (base !== undefined && !foreign) {
+	for (const conn of state.connections) {
+		if (foreign) record(conn);
+		else {
+			out.connection(conn);
+			records++;
+		}
+		for (const r of following.get(conn.connId) ?? []) record(r);
+	}
+	if (rehearsal) {
+		// The nodes' code is the snapshot's, already run.
+	} else if (base !== undefined && !foreign) {
 		const childLists: Array<[string, string[]]> = [];
 		records += writeNodes(out, store, byteOrder(endian), base.since, childLists);
 		extras.delta = { snapshot: base.file, childLists };

@@ -1,4 +1,5 @@
 import { type Server, Socket, type SocketConstructorOpts } from 'node:net';
+import type { Connection } from '../server/connection.ts';
 
 /**
  * The channel between a tsxenstored predecessor and its tsxenstored successor. The successor is
@@ -12,8 +13,9 @@ import { type Server, Socket, type SocketConstructorOpts } from 'node:net';
  * Between `ready` and holding requests, the predecessor may send a `snapshot` of its nodes
  * (snapshot.ts), which the successor loads and acknowledges with `loaded` (or `not-loaded`); the
  * state then carries only what changed since. With it come the descriptors passed at spawn that are
- * clients' sockets: the successor makes its socket objects for them then, paused, so that this
- * too is done before requests are held (those of clients that leave meanwhile are closed after).
+ * clients' sockets: the successor makes its socket objects for them then, paused, and for dom0's
+ * clients whole connections that read nothing yet, so that this too is done before requests are
+ * held (those of clients that leave meanwhile are closed after).
  */
 export const HANDOVER_ENV = 'TSXENSTORED_HANDOVER';
 
@@ -21,7 +23,7 @@ export const HANDOVER_ENV = 'TSXENSTORED_HANDOVER';
 export const SENT_FD_BASE = 1 << 20;
 
 export type ToSuccessor =
-	| { kind: 'snapshot'; file: string; clients: number[] }
+	| { kind: 'snapshot'; file: string; clients: number[]; guests: number[] }
 	| { kind: 'sent'; index: number }
 	| { kind: 'go' }
 	| { kind: 'fresh'; domid: number };
@@ -37,11 +39,14 @@ export type SentHandle = Socket | Server;
 
 /** The successor's side of the channel. */
 export interface Handover {
-	/** What the stream's descriptor number stands for here: the number itself, or a sent socket. */
-	resolve(fd: number): number | SentHandle;
+	/**
+	 * What the stream's descriptor number stands for here: the number itself, a sent socket, or
+	 * the connection prepared for it (held: restore releases it).
+	 */
+	resolve(fd: number): number | SentHandle | Connection;
 	/** The snapshot file already loaded into the store, if any. */
 	loaded: string | undefined;
-	/** Close the sockets made early for clients the state does not name (they left meanwhile). */
+	/** Close what was made early for clients the state does not name (they left meanwhile). */
 	dropUnclaimed(): void;
 	/** Fresh connections forwarded so far and from now on, with the domain they came in for. */
 	onFresh(accept: (socket: Socket, domid: number) => void): void;
@@ -63,24 +68,37 @@ function send(message: ToPredecessor): void {
 	process.send?.(message);
 }
 
+/** What the successor does with the handover, before it takes over. */
+export interface HandoverSteps {
+	/** Runs first: work that should not count as downtime. */
+	warmUp(): void;
+	/** Load a snapshot of the store; throws if it cannot. */
+	load(file: string): void;
+	/** A dom0 client's socket, made paused, as a connection held until restore releases it. */
+	prepare(socket: Socket): Connection;
+	/** Runs last before `loaded` is said: requests are held right after. */
+	loadedAll(): void;
+}
+
 /**
- * Successor: get ready (`prepare` runs first: work that should not count as downtime), say so,
- * load a snapshot if one comes (`load` throws if it cannot), collect what the predecessor sends,
+ * Successor: get ready, say so, load a snapshot if one comes, collect what the predecessor sends,
  * and resolve once it says `go`.
  */
-export function receiveHandover(prepare: () => void, load: (file: string) => void): Promise<Handover> {
+export function receiveHandover(steps: HandoverSteps): Promise<Handover> {
 	const sent: SentHandle[] = [];
 	const fresh: Array<[Socket, number]> = [];
 	let accept: ((socket: Socket, domid: number) => void) | undefined;
 	let loaded: string | undefined;
-	const early = new Map<number, Socket>();
+	const early = new Map<number, Socket | Connection>();
 	return new Promise((resolve) => {
 		process.on('message', (message: ToSuccessor, handle?: SentHandle) => {
 			if (message.kind === 'snapshot' && loaded === undefined) {
 				try {
-					for (const fd of message.clients) early.set(fd, pausedSocket(fd));
-					load(message.file);
+					for (const fd of message.clients) early.set(fd, steps.prepare(pausedSocket(fd)));
+					for (const fd of message.guests) early.set(fd, pausedSocket(fd));
+					steps.load(message.file);
 					loaded = message.file;
+					steps.loadedAll();
 					send({ kind: 'loaded', file: message.file });
 				} catch (e) {
 					send({ kind: 'not-loaded', reason: (e as Error).message });
@@ -100,7 +118,10 @@ export function receiveHandover(prepare: () => void, load: (file: string) => voi
 					},
 					loaded,
 					dropUnclaimed() {
-						for (const socket of early.values()) socket.destroy();
+						for (const made of early.values()) {
+							if (made instanceof Socket) made.destroy();
+							else made.close('its client left during the live update');
+						}
 						early.clear();
 					},
 					onFresh(a) {
@@ -115,7 +136,7 @@ export function receiveHandover(prepare: () => void, load: (file: string) => voi
 				});
 			}
 		});
-		prepare();
+		steps.warmUp();
 		send({ kind: 'ready' });
 	});
 }

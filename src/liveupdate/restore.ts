@@ -8,7 +8,7 @@ import type { NodePerm } from '../migration/records.ts';
 import { addRecord, emptyState, type MigrationState } from '../migration/state.ts';
 import { looksLikeTextDump, readTextDumpItems } from '../migration/text-dump.ts';
 import { addWatch } from '../ops/watch.ts';
-import type { Connection } from '../server/connection.ts';
+import { Connection } from '../server/connection.ts';
 import type { Daemon } from '../server/daemon.ts';
 import { valueFromBytes } from '../store/node.ts';
 import { canonicalWatchPath, domainHome } from '../store/path.ts';
@@ -121,7 +121,7 @@ async function readInto(
 export async function restoreDaemon(
 	daemon: Daemon,
 	file: string,
-	resolve: (fd: number) => number | SentHandle = (fd) => fd,
+	resolve: (fd: number) => number | SentHandle | Connection = (fd) => fd,
 	loaded?: string,
 ): Promise<RestoreReport> {
 	const { store } = daemon;
@@ -154,15 +154,18 @@ export async function restoreDaemon(
 	if (state.global !== undefined && state.global.socketFd >= 0)
 		await daemon.adoptListener(resolve(state.global.socketFd) as number | Server);
 	else await daemon.listen();
-
 	const byId = new Map<number, Connection>();
 	for (const c of state.connections) {
 		let conn: Connection | undefined;
 		if (c.spec.kind === 'socket') {
-			conn = daemon.adoptSocket(resolve(c.spec.fd) as number | Socket, PRIVILEGED_CALLER, {
-				home: domainHome(0),
-				pathMax: 0,
-			});
+			const inherited = resolve(c.spec.fd);
+			conn =
+				inherited instanceof Connection
+					? inherited
+					: daemon.adoptSocket(inherited as number | Socket, PRIVILEGED_CALLER, {
+							home: domainHome(0),
+							pathMax: 0,
+						});
 		} else {
 			const { domid, target, evtchn } = c.spec;
 			const domain = store.domains.ensure(domid);
@@ -210,8 +213,9 @@ export async function restoreDaemon(
 		);
 	}
 
-	// Requests the predecessor had received but not handled go first, now that all state is back.
-	for (const conn of byId.values()) conn.processInput();
+	// Requests the predecessor had received but not handled go first, now that all state is back;
+	// connections prepared before the handover start reading only now.
+	for (const conn of byId.values()) conn.release();
 	rmSync(extrasPath(file), { force: true });
 	return {
 		connections: byId.size,

@@ -3,6 +3,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Endian } from '../migration/constants.ts';
 import { encodeFrame } from '../protocol/frame.ts';
 import { MessageType } from '../protocol/message-type.ts';
@@ -21,6 +22,9 @@ import { waitForTakeover } from './wait.ts';
 const SETTLE_MS = 2000;
 /** How long a successor gets to restore and serve before it is given up on. */
 const TAKEOVER_MS = 60_000;
+/** Rehearsals of the capture at most (rehearseCapture): V8 has optimized it after about as many. */
+const REHEARSALS = 8;
+const EMPTY_REPLY = Buffer.alloc(0);
 
 function endian(): Endian {
 	return endianness() === 'LE' ? 'little' : 'big';
@@ -136,7 +140,9 @@ export class LiveUpdater implements Updater {
 	): { records: number } | string {
 		const { daemon } = this;
 		const reply = encodeFrame(MessageType.CONTROL, plan.reqId, plan.txId, 'OK\0');
-		const captured = captureState(daemon, kind, plan.requester as Connection, reply, endian(), place, base);
+		const captured = captureState(daemon, kind, plan.requester as Connection, reply, endian(), place, {
+			base,
+		});
 		for (const loss of captured.losses) daemon.log.warn(`live update: ${loss}`);
 		try {
 			writeFileSync(this.stateFile, captured.stream, { mode: 0o600 });
@@ -162,10 +168,12 @@ export class LiveUpdater implements Updater {
 	private async toTsxenstored(plan: UpdatePlan): Promise<string> {
 		const { daemon } = this;
 		const { log } = daemon;
-		const passedAt = new Map<number, number>();
+		// By socket, not by number: a number freed by a client that leaves may be reused by one that
+		// comes, whose socket the successor does not have.
+		const passedAt = new Map<SentHandle, number>();
 		const fds: number[] = [];
-		for (const fd of socketsByFd(daemon).keys()) {
-			passedAt.set(fd, 4 + fds.length);
+		for (const [fd, handle] of socketsByFd(daemon)) {
+			passedAt.set(handle, 4 + fds.length);
 			fds.push(fd);
 		}
 		const [command, argv] = this.command(plan);
@@ -200,11 +208,13 @@ export class LiveUpdater implements Updater {
 		const snapshot = await writeSnapshot(daemon.store, snapshotFile, endian());
 		const loading = hear('loaded', 'not-loaded');
 		const clients: number[] = [];
+		const guests: number[] = [];
 		for (const conn of daemon.connections.values()) {
-			const at = conn.transport instanceof SocketTransport ? passedAt.get(conn.transport.fd) : undefined;
-			if (at !== undefined) clients.push(at);
+			const at = conn.transport instanceof SocketTransport ? passedAt.get(conn.transport.socket) : undefined;
+			if (at !== undefined) (conn.caller.privileged ? clients : guests).push(at);
 		}
-		child.send({ kind: 'snapshot', file: snapshotFile, clients } satisfies ToSuccessor);
+		child.send({ kind: 'snapshot', file: snapshotFile, clients, guests } satisfies ToSuccessor);
+		await this.rehearseCapture(plan, loading);
 		const loaded = await loading;
 		if (loaded?.kind !== 'loaded') {
 			child.kill('SIGKILL');
@@ -224,9 +234,10 @@ export class LiveUpdater implements Updater {
 		const now = socketsByFd(daemon);
 		const sent: SentHandle[] = [];
 		const place: Placement = (fd) => {
-			const at = passedAt.get(fd);
+			const handle = now.get(fd)!;
+			const at = passedAt.get(handle);
 			if (at !== undefined) return at;
-			sent.push(now.get(fd)!);
+			sent.push(handle);
 			return SENT_FD_BASE + sent.length - 1;
 		};
 		const written = this.writeState(plan, 'tsxenstored', place, { file: snapshotFile, since });
@@ -259,6 +270,25 @@ export class LiveUpdater implements Updater {
 			else daemon.domainService.accept(domid, socket);
 		}
 		return this.abandon(`New binary exited or stalled before taking over (see the daemon's log)`);
+	}
+
+	/**
+	 * While the successor loads the snapshot, capture the connections a few times, one event-loop
+	 * turn each, changing nothing: the first run of that code is several times slower than an
+	 * optimized one, and the real capture comes while clients wait.
+	 */
+	private async rehearseCapture(plan: UpdatePlan, until: Promise<unknown>): Promise<void> {
+		let over = false;
+		void until.then(() => {
+			over = true;
+		});
+		const requester = plan.requester as Connection;
+		for (let i = 0; i < REHEARSALS && !over; i++) {
+			captureState(this.daemon, 'tsxenstored', requester, EMPTY_REPLY, endian(), (fd) => fd, {
+				rehearsal: true,
+			});
+			await nextTurn();
+		}
 	}
 
 	/**

@@ -34,7 +34,12 @@ function sampleStream(): Buffer {
 	return out.finish();
 }
 
-/** Successor: read a throwaway stream, as restore will read the real one. */
+/**
+ * Successor: read a throwaway stream, as restore will read the real one; and load Node's cluster
+ * module, which a server's first `listen` loads (a few milliseconds), so that taking over the
+ * listening socket does not.
+ */
 export function warmUpRestore(): void {
 	restoreStream(new Store({ bare: true }), sampleStream(), emptyState());
+	process.getBuiltinModule('node:cluster');
 }

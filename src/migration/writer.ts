@@ -61,7 +61,7 @@ export async function* encodeStream(records: RecordSource, options: WriteOptions
 			batch = Buffer.allocUnsafe(Math.max(batchBytes, size));
 			used = 0;
 		}
-		used = writeRecord(record, batch, used, options, order);
+		used = writeRecord(record, batch, used, options, order, size);
 		offset += size;
 		index++;
 		if (record.type === 'END') ended = true;

@@ -266,10 +266,14 @@ export class Connection implements Session {
 		this.processInput();
 	}
 
-	/** Stop processing input (live update, shutdown); `release` restarts it. */
-	hold(): void {
+	/**
+	 * Stop processing input (live update); `release` restarts it. Unless `pauseNow`, the transport
+	 * is paused only when input next arrives (processInput): holding thousands of idle connections
+	 * then costs nothing, and what a peer sends meanwhile is bounded as for any paused connection.
+	 */
+	hold(pauseNow = false): void {
 		this.held = true;
-		this.syncReading();
+		if (pauseNow) this.syncReading();
 	}
 
 	release(): void {
@@ -298,15 +302,23 @@ export class Connection implements Session {
 		}
 	}
 
+	/** What `unprocessedInput` would return now, changing nothing (live update's rehearsal). */
+	peekInput(): Buffer {
+		return this.reader.unconsumed();
+	}
+
 	/** Bytes received but not yet processed (a partly received request), for live update. */
 	unprocessedInput(): Buffer {
 		this.transport.deliverHeldBack();
+		// The transport reads nothing more now (release restarts it).
+		this.reading = false;
 		return this.reader.unconsumed();
 	}
 
 	/** Output not yet handed to the transport, then what the transport still holds. */
 	pendingOutput(): Buffer {
-		return Buffer.concat([this.transport.pendingOutput(), ...this.out]);
+		const held = this.transport.pendingOutput();
+		return this.out.length === 0 ? held : Buffer.concat([held, ...this.out]);
 	}
 
 	close(reason: string, cause?: CloseCause): void {

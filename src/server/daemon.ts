@@ -129,12 +129,21 @@ export class Daemon implements ConnectionHost {
 		return this.addConnection(socket, PRIVILEGED_CALLER, { home: domainHome(0), pathMax: 0 });
 	}
 
-	/** Serve a connected socket as `caller`. */
-	addConnection(socket: Socket, caller: Caller, paths: PathContext): Connection {
-		const conn = new Connection(this, this.nextConnId++, new SocketTransport(socket), caller, paths);
+	/**
+	 * Serve a connected socket as `caller`; `held`, it reads nothing until released (a socket made
+	 * paused stays so).
+	 */
+	addConnection(
+		socket: Socket,
+		caller: Caller,
+		paths: PathContext,
+		held = this.holding,
+		transport = new SocketTransport(socket),
+	): Connection {
+		const conn = new Connection(this, this.nextConnId++, transport, caller, paths);
 		this.connections.set(conn.id, conn);
+		if (held) conn.hold(true);
 		conn.start();
-		if (this.holding) conn.hold();
 		this.log.debug(`${conn.label}: connected`);
 		return conn;
 	}
@@ -165,6 +174,15 @@ export class Daemon implements ConnectionHost {
 				resolve();
 			});
 		});
+	}
+
+	/**
+	 * Live update, before requests are held: a dom0 client's socket, made paused, as a connection
+	 * that reads nothing until released, so that little is left to do for it in the downtime.
+	 */
+	prepareConnection(socket: Socket): Connection {
+		const paths = { home: domainHome(0), pathMax: 0 };
+		return this.addConnection(socket, PRIVILEGED_CALLER, paths, true, SocketTransport.standby(socket));
 	}
 
 	/** Serve a client socket inherited from a predecessor (a descriptor number, or a socket sent). */

@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { collector } from './collector.ts';
 import type { Logger } from './log.ts';
 
 export interface IdleCompactionOptions {
@@ -34,14 +33,6 @@ export function compactionDue(
 	return change >= options.minChange && change >= countAtLast / 10;
 }
 
-type Collect = (options: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
-
-/** V8's collector, which Node only exposes to scripts started with --expose-gc. */
-function collector(): Collect {
-	setFlagsFromString('--expose-gc');
-	return runInNewContext('gc') as Collect;
-}
-
 /**
  * Giving memory back after the store grew or shrank a lot (a host starting or stopping many
  * guests). V8 keeps the old generation it grew to, with the garbage of the growth and partly empty
@@ -54,7 +45,6 @@ export class IdleCompaction {
 	private readonly options: IdleCompactionOptions;
 	private readonly nodeCount: () => number;
 	private readonly log: Logger;
-	private readonly collect: Collect;
 	private timer: NodeJS.Timeout | undefined;
 	private countAtLast: number;
 	private lastLoop = performance.eventLoopUtilization();
@@ -68,7 +58,6 @@ export class IdleCompaction {
 		this.nodeCount = nodeCount;
 		this.log = log;
 		this.options = options;
-		this.collect = collector();
 		this.countAtLast = 0;
 	}
 
@@ -94,7 +83,7 @@ export class IdleCompaction {
 		const count = this.nodeCount();
 		const before = process.memoryUsage.rss();
 		const started = performance.now();
-		this.collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+		collector()({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 		const ms = performance.now() - started;
 		this.countAtLast = count;
 		// The collection itself kept the loop busy: the next interval starts from here.

@@ -38,7 +38,9 @@ export interface Transport {
 	write(chunk: Buffer): boolean;
 	/**
 	 * Deliver through `data`, now, whatever was received from the peer but held back because the
-	 * transport is paused (live update then carries it with the connection's unprocessed input).
+	 * transport is paused (live update then carries it with the connection's unprocessed input),
+	 * and leave the transport paused: anything the peer sends after stays where a successor finds
+	 * it. `resume` restarts it.
 	 */
 	deliverHeldBack(): void;
 	/** Stop delivering `data` (back-pressure towards the peer); `resume` restarts it. */

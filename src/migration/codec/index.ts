@@ -17,7 +17,7 @@ import { EncodeError, type ProblemHandler, StreamError } from '../problems.ts';
 import type { MigrationRecord, MigrationRecordType, RecordOf } from '../records.ts';
 import { type ByteOrder, byteOrder } from './byte-order.ts';
 import { connectionDataCodec } from './connection.ts';
-import type { DecodeContext } from './fields.ts';
+import { clearBytes, type DecodeContext } from './fields.ts';
 import { nodeDataCodec } from './node.ts';
 import { domainDataCodec, globalQuotaDataCodec } from './quota.ts';
 import type { RecordCodec } from './record-codec.ts';
@@ -58,7 +58,8 @@ export function encodedSize(record: MigrationRecord, version: StreamVersion): nu
 
 /**
  * Write the record at `offset` of `buf`, which must have encodedSize() bytes free there; returns
- * the offset after it. Padding is written as zeros.
+ * the offset after it. Padding is written as zeros. A caller that has just called encodedSize()
+ * passes what it returned as `size`: the fields are then not checked and measured a second time.
  */
 export function writeRecord(
 	record: MigrationRecord,
@@ -66,11 +67,13 @@ export function writeRecord(
 	offset: number,
 	options: EncodeOptions,
 	order: ByteOrder = byteOrder(options.endian),
+	size?: number,
 ): number {
 	const codec = codecOf(record);
-	const bodyLength = align8(codec.size(record, options.version));
+	const bodyLength =
+		size === undefined ? align8(codec.size(record, options.version)) : size - RECORD_HEADER_BYTES;
 	const end = offset + RECORD_HEADER_BYTES + bodyLength;
-	buf.fill(0, offset, end);
+	clearBytes(buf, offset, end);
 	order.putU32(buf, offset, codec.code);
 	order.putU32(buf, offset + 4, bodyLength);
 	codec.write(record, buf, offset + RECORD_HEADER_BYTES, order, options.version);

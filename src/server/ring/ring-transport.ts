@@ -121,8 +121,13 @@ export class RingTransport implements Transport {
 		this.service();
 	}
 
-	/** Requests still in the ring stay in the page, which a successor maps again: nothing is held back. */
-	deliverHeldBack(): void {}
+	/**
+	 * Requests still in the ring stay in the page, which a successor maps again: nothing is held
+	 * back here. From now on they stay there.
+	 */
+	deliverHeldBack(): void {
+		this.paused = true;
+	}
 
 	/** Bytes in the ring are in the page, which a successor maps again: nothing is half written. */
 	settled(): boolean {

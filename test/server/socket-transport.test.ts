@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SocketTransport } from '../../src/server/socket-transport.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsxs-transport-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A connected pair: the daemon's side (not yet read from) and the peer's. */
+async function pair(name: string): Promise<{ served: Socket; peer: Socket; close(): void }> {
+	const server = createServer();
+	const path = join(dir, name);
+	const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+	await new Promise<void>((resolve) => server.listen(path, resolve));
+	const peer = connect(path);
+	const served = await accepted;
+	return {
+		served,
+		peer,
+		close() {
+			peer.destroy();
+			served.destroy();
+			server.close();
+		},
+	};
+}
+
+describe('SocketTransport', () => {
+	it('reads nothing after handing over what it held back, until resumed', async (t) => {
+		const { served, peer, close } = await pair('held-back');
+		t.after(close);
+		const transport = new SocketTransport(served);
+		const got: string[] = [];
+		transport.attach({
+			data: (chunk) => {
+				got.push(chunk.toString());
+				// A connection that must wait pauses from inside its data handler, after which
+				// Node starts reading again on its own (to its high-water mark).
+				transport.pause();
+			},
+			drain() {},
+			close() {},
+			reset() {},
+		});
+		peer.write('first');
+		await sleep(50);
+		assert.deepEqual(got, ['first']);
+		transport.deliverHeldBack();
+		peer.write('second');
+		await sleep(100);
+		// Still in the kernel, where a live update's successor would find it.
+		assert.deepEqual(got, ['first']);
+		assert.equal(served.readableLength, 0);
+		transport.resume();
+		await sleep(50);
+		assert.deepEqual(got, ['first', 'second']);
+	});
+});
