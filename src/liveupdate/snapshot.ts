@@ -7,7 +7,7 @@ import { END, type NodePerm } from '../migration/records.ts';
 import type { Node } from '../store/node.ts';
 import type { Perms } from '../store/perms.ts';
 import type { Store } from '../store/store.ts';
-import { PreOrderWalk, walkPreOrder } from '../store/tree.ts';
+import { PreOrderWalk, walkChangedPreOrder } from '../store/tree.ts';
 
 /**
  * Handing the store over ahead of time. Restoring hundreds of thousands of nodes takes the
@@ -98,8 +98,7 @@ export function writeNodes(
 		out.node(path, n.value, perms.encode(n.perms));
 		count++;
 	}
-	walkPreOrder('/', store.tree.root, (path, node) => {
-		if (node.generation <= since) return;
+	walkChangedPreOrder('/', store.tree.root, since, (path, node) => {
 		out.node(path, node.value, perms.encode(node.perms));
 		childLists?.push([path, node.children === undefined ? [] : [...node.children.keys()]]);
 		count++;
