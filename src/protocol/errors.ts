@@ -37,7 +37,12 @@ export class XenstoreError extends Error {
 	readonly code: ErrorName;
 
 	constructor(code: ErrorName, detail?: string) {
+		// An answer, not a fault: where it was raised adds nothing to the code and detail, and
+		// capturing a stack costs more than the rest of a failed read of a missing node.
+		const limit = Error.stackTraceLimit;
+		Error.stackTraceLimit = 0;
 		super(detail ? `${code}: ${detail}` : code);
+		Error.stackTraceLimit = limit;
 		this.name = 'XenstoreError';
 		this.code = code;
 	}
