@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { HANDOVER_ENV, receiveHandover } from '../liveupdate/ipc.ts';
 import { loadSnapshot, restoreDaemon } from '../liveupdate/restore.ts';
 import { warmUpRestore } from '../liveupdate/warm-up.ts';
-import { collector, emptyNursery } from '../server/collector.ts';
+import { emptyNursery } from '../server/collector.ts';
 import { Daemon } from '../server/daemon.ts';
 import { createLogger } from '../server/log.ts';
 import { type Locations, locations } from './environment.ts';
@@ -119,10 +119,7 @@ export async function main(argv: string[]): Promise<void> {
 			const handover =
 				process.env[HANDOVER_ENV] === 'ipc'
 					? await receiveHandover({
-							warmUp() {
-								warmUpRestore();
-								collector();
-							},
+							warmUp: warmUpRestore,
 							load: (file) => loadSnapshot(daemon.store, file),
 							prepare: (socket) => daemon.prepareConnection(socket),
 							loadedAll: emptyNursery,

@@ -11,8 +11,8 @@ import { addWatch } from '../ops/watch.ts';
 import { Connection } from '../server/connection.ts';
 import type { Daemon } from '../server/daemon.ts';
 import { valueFromBytes } from '../store/node.ts';
-import { canonicalWatchPath, domainHome } from '../store/path.ts';
-import { type PermEntry, type Perms, PRIVILEGED_CALLER } from '../store/perms.ts';
+import { canonicalWatchPath } from '../store/path.ts';
+import type { PermEntry, Perms } from '../store/perms.ts';
 import { quotaName } from '../store/quota.ts';
 import type { RestoredTxNode, Store } from '../store/store.ts';
 import { extrasPath, readExtras } from './extras.ts';
@@ -154,18 +154,13 @@ export async function restoreDaemon(
 	if (state.global !== undefined && state.global.socketFd >= 0)
 		await daemon.adoptListener(resolve(state.global.socketFd) as number | Server);
 	else await daemon.listen();
+
 	const byId = new Map<number, Connection>();
 	for (const c of state.connections) {
 		let conn: Connection | undefined;
 		if (c.spec.kind === 'socket') {
 			const inherited = resolve(c.spec.fd);
-			conn =
-				inherited instanceof Connection
-					? inherited
-					: daemon.adoptSocket(inherited as number | Socket, PRIVILEGED_CALLER, {
-							home: domainHome(0),
-							pathMax: 0,
-						});
+			conn = inherited instanceof Connection ? inherited : daemon.adoptSocket(inherited as number | Socket);
 		} else {
 			const { domid, target, evtchn } = c.spec;
 			const domain = store.domains.ensure(domid);

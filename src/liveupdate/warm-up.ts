@@ -3,6 +3,7 @@ import { StreamBuilder } from '../migration/bulk-nodes.ts';
 import { byteOrder } from '../migration/codec/byte-order.ts';
 import { END, idleConnection } from '../migration/records.ts';
 import { emptyState } from '../migration/state.ts';
+import { collector } from '../server/collector.ts';
 import { PRIVILEGED_CALLER } from '../store/perms.ts';
 import { Store } from '../store/store.ts';
 import { restoreStream } from './restore.ts';
@@ -35,11 +36,12 @@ function sampleStream(): Buffer {
 }
 
 /**
- * Successor: read a throwaway stream, as restore will read the real one; and load Node's cluster
+ * Successor: read a throwaway stream, as restore will read the real one; load Node's cluster
  * module, which a server's first `listen` loads (a few milliseconds), so that taking over the
- * listening socket does not.
+ * listening socket does not; and get V8's collector (collector.ts), which takes as long.
  */
 export function warmUpRestore(): void {
 	restoreStream(new Store({ bare: true }), sampleStream(), emptyState());
 	process.getBuiltinModule('node:cluster');
+	collector();
 }

@@ -20,9 +20,10 @@ export function collector(): Collect {
 }
 
 /**
- * Empty the young generation now. Live update does this just before a stretch that clients wait
- * on (holding requests, restoring connections): the objects made then fill an empty nursery
- * instead of triggering scavenges of one already full, each a few milliseconds of downtime.
+ * Empty the young generation now. A live update's successor does this just before requests are
+ * held: the objects it makes while it restores then fill an empty nursery instead of triggering
+ * scavenges of one already full, each a few milliseconds of downtime. (The predecessor does not:
+ * it still serves then, and the collection would stall its clients just as long.)
  */
 export function emptyNursery(): void {
 	collector()({ type: 'minor', execution: 'sync' });

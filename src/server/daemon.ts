@@ -126,7 +126,18 @@ export class Daemon implements ConnectionHost {
 			this.forward(socket, 0);
 			return undefined;
 		}
-		return this.addConnection(socket, PRIVILEGED_CALLER, { home: domainHome(0), pathMax: 0 });
+		return this.addDom0Client(socket);
+	}
+
+	/** A dom0 tool's socket: privileged, relative paths under dom0's home. */
+	private addDom0Client(socket: Socket, held = this.holding, transport?: SocketTransport): Connection {
+		return this.addConnection(
+			socket,
+			PRIVILEGED_CALLER,
+			{ home: domainHome(0), pathMax: 0 },
+			held,
+			transport,
+		);
 	}
 
 	/**
@@ -138,7 +149,7 @@ export class Daemon implements ConnectionHost {
 		caller: Caller,
 		paths: PathContext,
 		held = this.holding,
-		transport = new SocketTransport(socket),
+		transport: SocketTransport = new SocketTransport(socket),
 	): Connection {
 		const conn = new Connection(this, this.nextConnId++, transport, caller, paths);
 		this.connections.set(conn.id, conn);
@@ -181,17 +192,16 @@ export class Daemon implements ConnectionHost {
 	 * that reads nothing until released, so that little is left to do for it in the downtime.
 	 */
 	prepareConnection(socket: Socket): Connection {
-		const paths = { home: domainHome(0), pathMax: 0 };
-		return this.addConnection(socket, PRIVILEGED_CALLER, paths, true, SocketTransport.standby(socket));
+		return this.addDom0Client(socket, true, SocketTransport.standby(socket));
 	}
 
-	/** Serve a client socket inherited from a predecessor (a descriptor number, or a socket sent). */
-	adoptSocket(inherited: number | Socket, caller: Caller, paths: PathContext): Connection {
+	/** Serve a dom0 client's socket inherited from a predecessor (a descriptor number, or a socket sent). */
+	adoptSocket(inherited: number | Socket): Connection {
 		const socket =
 			typeof inherited === 'number'
 				? new Socket({ fd: inherited, readable: true, writable: true })
 				: inherited;
-		return this.addConnection(socket, caller, paths);
+		return this.addDom0Client(socket);
 	}
 
 	/** The listening socket itself (live update sends it to a successor over IPC). */
