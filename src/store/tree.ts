@@ -194,7 +194,7 @@ export function walkChangedPreOrder(
 	since: number,
 	visit: (path: string, node: Node) => void,
 ): void {
-	if (changedSince(node, since)) visit(path, node);
+	if (node.generation > since) visit(path, node);
 	if (node.children === undefined) return;
 	const stack: ChangedFrame[] = [changedFrame(path, node.children, since)];
 	while (stack.length > 0) {
@@ -206,7 +206,7 @@ export function walkChangedPreOrder(
 		const i = top.next++;
 		const child = top.nodes[i]!;
 		const p = top.path === '/' ? `/${top.names[i]}` : `${top.path}/${top.names[i]}`;
-		if (changedSince(child, since)) visit(p, child);
+		if (child.generation > since) visit(p, child);
 		if (child.children !== undefined) stack.push(changedFrame(p, child.children, since));
 	}
 }
@@ -219,15 +219,11 @@ interface ChangedFrame {
 	next: number;
 }
 
-function changedSince(node: Node, since: number): boolean {
-	return node.dataGen > since || (node.children !== undefined && node.children.gen > since);
-}
-
 function changedFrame(path: string, children: Map<string, Node>, since: number): ChangedFrame {
 	const names: string[] = [];
 	const nodes: Node[] = [];
 	children.forEach((child, name) => {
-		if (child.children !== undefined || changedSince(child, since)) {
+		if (child.children !== undefined || child.generation > since) {
 			names.push(name);
 			nodes.push(child);
 		}
