@@ -2,7 +2,7 @@ import { adaptRecord } from '../migration/adapt.ts';
 import { StreamBuilder } from '../migration/bulk-nodes.ts';
 import { byteOrder } from '../migration/codec/byte-order.ts';
 import type { Endian } from '../migration/constants.ts';
-import { NO_TARGET, NodeAccess } from '../migration/constants.ts';
+import { NO_TARGET, NodeAccess, UINT16_MAX } from '../migration/constants.ts';
 import type {
 	ConnectionDataRecord,
 	MigrationRecord,
@@ -103,6 +103,14 @@ export function captureState(
 			losses.push(`${conn.label}: an emulated domain's socket cannot be handed to a foreign daemon`);
 			continue;
 		}
+		const pendingIn = rehearsal ? conn.peekInput() : conn.unprocessedInput();
+		if (pendingIn.length > UINT16_MAX) {
+			// Requests pipelined past what was handled: one peer must not make the update fail.
+			const what = `${pendingIn.length} bytes of unhandled input, more than a stream record holds`;
+			losses.push(`${conn.label}: closed, with ${what}`);
+			if (!rehearsal) conn.close(`${what} at a live update`);
+			continue;
+		}
 		const id = ++connId;
 		ids.set(conn, id);
 		const fd = conn.transport instanceof SocketTransport ? conn.transport.fd : -1;
@@ -112,7 +120,7 @@ export function captureState(
 			type: 'CONNECTION_DATA',
 			connId: id,
 			spec: emulated ? ringSpec(daemon, conn.caller.domid) : { kind: 'socket', fd: pass(fd) },
-			pendingIn: rehearsal ? conn.peekInput() : conn.unprocessedInput(),
+			pendingIn,
 			pendingOut,
 			partialResponseLength: 0,
 		};

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { captureState } from '../../src/liveupdate/capture.ts';
+import { UINT16_MAX } from '../../src/migration/constants.ts';
+import { encodeFrame } from '../../src/protocol/frame.ts';
+import { MessageType } from '../../src/protocol/message-type.ts';
+import type { Connection } from '../../src/server/connection.ts';
+import { Daemon } from '../../src/server/daemon.ts';
+import { createLogger } from '../../src/server/log.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsxs-capture-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function open(path: string): Promise<Socket> {
+	return new Promise((resolve, reject) => {
+		const s = connect(path, () => resolve(s));
+		s.once('error', reject);
+	});
+}
+
+describe('capturing the state for a live update', () => {
+	it('closes a connection with more unhandled input than a record holds, instead of failing the update', async (t) => {
+		const lines: string[] = [];
+		const daemon = new Daemon({
+			socketPath: join(dir, 'socket'),
+			runDir: dir,
+			rootDir: dir,
+			originalArgs: [],
+			keepOrphans: false,
+			log: createLogger({ write: (line: string) => lines.push(line) }, false),
+		});
+		await daemon.listen();
+		const quiet = await open(join(dir, 'socket'));
+		const flooding = await open(join(dir, 'socket'));
+		t.after(() => {
+			quiet.destroy();
+			flooding.destroy();
+			daemon.listener?.close();
+		});
+		await sleep(50);
+		const [requester, victim] = [...daemon.connections.values()] as [Connection, Connection];
+		daemon.holdAll();
+		// Requests pipelined while requests are held: none is handled, all wait in the connection.
+		const request = encodeFrame(MessageType.READ, 1, 0, '/x\0');
+		flooding.write(
+			Buffer.concat(Array.from({ length: Math.ceil((UINT16_MAX + 1) / request.length) }, () => request)),
+		);
+		await sleep(200);
+		const captured = captureState(daemon, 'tsxenstored', requester, Buffer.alloc(0), 'little', (fd) => fd);
+		assert.equal(victim.closed, true);
+		assert.match(captured.losses.join('\n'), /unhandled input/);
+		assert.equal(requester.closed, false);
+	});
+});
