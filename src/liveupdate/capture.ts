@@ -194,21 +194,18 @@ export function captureState(
 		else list.push(r);
 	}
 	for (const conn of state.connections) {
-		if (foreign) record(conn);
-		else {
-			out.connection(conn);
-			records++;
-		}
+		record(conn);
 		for (const r of following.get(conn.connId) ?? []) record(r);
 	}
-	if (rehearsal) {
-		// The nodes' code is the snapshot's, already run.
-	} else if (base !== undefined && !foreign) {
-		const childLists: Array<[string, string[]]> = [];
-		records += writeNodes(out, store, byteOrder(endian), base.since, childLists);
-		extras.delta = { snapshot: base.file, childLists };
-	} else {
-		records += writeNodes(out, store, byteOrder(endian));
+	// A rehearsal leaves the nodes out: their code is the snapshot's, already run.
+	if (!rehearsal) {
+		if (base !== undefined && !foreign) {
+			const childLists: Array<[string, string[]]> = [];
+			records += writeNodes(out, store, byteOrder(endian), base.since, childLists);
+			extras.delta = { snapshot: base.file, childLists };
+		} else {
+			records += writeNodes(out, store, byteOrder(endian));
+		}
 	}
 	for (const n of state.transactionNodes) record(n);
 	for (const d of state.domains) record(d);

@@ -1,7 +1,6 @@
 /**
  * Committed NODE_DATA records in bulk, straight from a tree walk into bytes and from bytes into a
- * visitor, without a record object, a Buffer or a perms array per node (and CONNECTION_DATA
- * records written directly, for the same reason). This is live update's hot
+ * visitor, without a record object, a Buffer or a perms array per node. This is live update's hot
  * path: a store of 200,000 nodes is written and read while every client waits, and there the
  * general codec's per-record allocations cost most of the time (in the garbage collector). The
  * bytes are exactly the codec's (see codec/node.ts): the same layout, padding and checks.
@@ -12,8 +11,6 @@ import { decodeHeader, encodeHeader, type StreamHeader } from './codec/header.ts
 import { decodeRecord, type EncodeOptions, encodedSize, writeRecord } from './codec/index.ts';
 import {
 	align8,
-	CONNECTION_FIXED_BYTES,
-	ConnType,
 	HEADER_BYTES,
 	NODE_FIXED_BYTES,
 	PERM_FLAG_STALE,
@@ -24,7 +21,7 @@ import {
 	UINT16_MAX,
 } from './constants.ts';
 import { EncodeError, type Position, type ProblemHandler, StreamError } from './problems.ts';
-import type { ConnectionDataRecord, MigrationRecord, NodePerm } from './records.ts';
+import type { MigrationRecord, NodePerm } from './records.ts';
 import { isNodePath, StreamValidator } from './validator.ts';
 
 /** The perms of a node as they lie on the wire: 4 bytes each (letter, flags, domid). */
@@ -95,45 +92,6 @@ export class StreamBuilder {
 		at += buf.write(value, at, 'latin1');
 		const end = this.used + RECORD_HEADER_BYTES + padded;
 		clearBytes(buf, at, end);
-		this.used = end;
-	}
-
-	/**
-	 * A CONNECTION_DATA record, written directly: a host has thousands, and live update writes
-	 * them while clients wait, with code that has not run before. Equal to `record`'s bytes (a test
-	 * compares them); one with a unique id, or data too long for its fields, goes through `record`.
-	 */
-	connection(r: ConnectionDataRecord): void {
-		const inLength = r.pendingIn.length;
-		const outLength = r.pendingOut.length;
-		if (r.uniqueId !== undefined || inLength > UINT16_MAX || r.partialResponseLength > outLength) {
-			this.record(r);
-			return;
-		}
-		const padded = align8(CONNECTION_FIXED_BYTES + inLength + outLength);
-		this.room(RECORD_HEADER_BYTES + padded);
-		const { buf, order } = this;
-		const at = this.used;
-		const end = at + RECORD_HEADER_BYTES + padded;
-		clearBytes(buf, at, end);
-		order.putU32(buf, at, RecordType.CONNECTION_DATA);
-		order.putU32(buf, at + 4, padded);
-		const body = at + RECORD_HEADER_BYTES;
-		order.putU32(buf, body, r.connId);
-		if (r.spec.kind === 'ring') {
-			order.putU16(buf, body + 4, ConnType.RING);
-			order.putU16(buf, body + 8, r.spec.domid);
-			order.putU16(buf, body + 10, r.spec.target);
-			order.putU32(buf, body + 12, r.spec.evtchn);
-		} else {
-			order.putU16(buf, body + 4, ConnType.SOCKET);
-			order.putI32(buf, body + 8, r.spec.fd);
-		}
-		order.putU16(buf, body + 16, inLength);
-		order.putU16(buf, body + 18, r.partialResponseLength);
-		order.putU32(buf, body + 20, outLength);
-		r.pendingIn.copy(buf, body + CONNECTION_FIXED_BYTES);
-		r.pendingOut.copy(buf, body + CONNECTION_FIXED_BYTES + inLength);
 		this.used = end;
 	}
 

@@ -16,14 +16,13 @@ const combos = [
 	[2, 'big'],
 ] as const;
 
-/** Write records the way live update does: committed nodes and connections through the direct paths. */
+/** Write records the way live update does: committed nodes through the bulk path. */
 function build(records: MigrationRecord[], version: 1 | 2, endian: 'little' | 'big'): Buffer {
 	const out = new StreamBuilder({ version, endian }, 64);
 	const order = byteOrder(endian);
 	for (const r of records) {
 		if (r.type === 'NODE_DATA' && r.connId === 0)
 			out.node(r.path, r.value.toString('latin1'), encodePerms(r.perms, order));
-		else if (r.type === 'CONNECTION_DATA') out.connection(r);
 		else out.record(r);
 	}
 	return out.finish();
@@ -54,7 +53,7 @@ function scan(bytes: Buffer): MigrationRecord[] {
 	return [...out, { type: 'END' }];
 }
 
-describe('bulk committed nodes and connections', () => {
+describe('bulk committed nodes', () => {
 	for (const [version, endian] of combos) {
 		it(`writes the general codec's bytes exactly, version ${version} ${endian}-endian`, async () => {
 			await fc.assert(
