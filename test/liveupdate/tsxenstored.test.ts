@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SUCCESSOR_MARKER } from '../../src/liveupdate/target.ts';
@@ -240,5 +240,60 @@ describe('live update: a successor that cannot take over', () => {
 		await tx.commit();
 		assert.equal(await xs.readString('/fail/open'), 'tx');
 		xs.close();
+	});
+});
+
+describe('live update: clients that come and go while the successor starts', () => {
+	let daemon: Daemon;
+	let dir: string;
+	before(async () => {
+		dir = tempDir('lu-churn-');
+		daemon = await startTsxenstored({ dir, args: ['-F', join(dir, 'pid')] });
+	});
+	after(() => daemon.stop());
+
+	/**
+	 * tsxenstored as the successor, started only once the test says so: meanwhile the old process
+	 * has already handed it the sockets it had at that moment, and goes on serving.
+	 */
+	function gatedSuccessor(): string {
+		const path = join(dir, 'gated');
+		writeFileSync(
+			path,
+			[
+				'#!/bin/sh',
+				`for a in "$@"; do [ "$a" = --help ] && exec ${TSXENSTORED} "$@"; done`,
+				`touch ${join(dir, 'started')}`,
+				`while [ ! -e ${join(dir, 'go')} ]; do sleep 0.05; done`,
+				`exec ${TSXENSTORED} "$@"`,
+			].join('\n'),
+		);
+		chmodSync(path, 0o755);
+		return path;
+	}
+
+	it('keeps a client that connected after the sockets were handed over, on the number of one that left', async () => {
+		const staying = await client(daemon.socket);
+		await staying.write('/churn/a', 'one');
+		const leaving = await client(daemon.socket);
+		await leaving.write('/churn/leaving', 'here');
+		const update = liveUpdate(daemon.clientEnv, gatedSuccessor());
+		await eventually(() => existsSync(join(dir, 'started')), 'the successor to start');
+		// The old process frees the leaving client's descriptor; the next client is given that
+		// same number, but the successor only has the leaving client's socket behind it.
+		const open = () => readdirSync(`/proc/${daemon.process.pid}/fd`).length;
+		const before = open();
+		leaving.close();
+		await eventually(() => open() < before, 'the old process to close the leaving client');
+		const newcomer = await client(daemon.socket);
+		await newcomer.write('/churn/b', 'two');
+		writeFileSync(join(dir, 'go'), '');
+		const result = await update;
+		assert.equal(result.code, 0, result.output);
+		assert.equal(await newcomer.readString('/churn/a'), 'one');
+		await newcomer.write('/churn/b', 'after');
+		assert.equal(await staying.readString('/churn/b'), 'after');
+		newcomer.close();
+		staying.close();
 	});
 });
