@@ -64,8 +64,15 @@ export function watchProcess(env: NodeJS.ProcessEnv, path: string): WatchProcess
 
 /** A script that runs Debian's C xenstored with the xenshim stub, as a live-update target. */
 export function cXenstoredWrapper(dir: string): string {
-	const path = join(dir, 'c-xenstored');
-	writeFileSync(path, `#!/bin/sh\nLD_PRELOAD=${xenshim()} exec ${join(XEN_BIN, 'xenstored')} "$@"\n`);
+	return writeExecutable(
+		join(dir, 'c-xenstored'),
+		`#!/bin/sh\nLD_PRELOAD=${xenshim()} exec ${join(XEN_BIN, 'xenstored')} "$@"\n`,
+	);
+}
+
+/** Write a program (a script with its `#!` line) for the daemon to start; returns its path. */
+export function writeExecutable(path: string, text: string): string {
+	writeFileSync(path, text);
 	chmodSync(path, 0o755);
 	return path;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SUCCESSOR_MARKER } from '../../src/liveupdate/target.ts';
@@ -8,7 +8,7 @@ import { encodeFrame } from '../../src/protocol/frame.ts';
 import { MessageType } from '../../src/protocol/message-type.ts';
 import { RawConnection } from '../conformance/raw-connection.ts';
 import { type Daemon, startTsxenstored, TSXENSTORED, tempDir, XEN_BIN } from '../harness/daemons.ts';
-import { client, eventually, listing, liveUpdate, watchProcess } from './helpers.ts';
+import { client, eventually, listing, liveUpdate, watchProcess, writeExecutable } from './helpers.ts';
 
 function pidIn(dir: string): number {
 	return Number(readFileSync(join(dir, 'pid'), 'utf8'));
@@ -132,10 +132,7 @@ describe('live update: a successor that cannot take over', () => {
 	after(() => daemon.stop());
 
 	function script(name: string, body: string): string {
-		const path = join(dir, name);
-		writeFileSync(path, `#!/bin/sh\n${body}\n`);
-		chmodSync(path, 0o755);
-		return path;
+		return writeExecutable(join(dir, name), `#!/bin/sh\n${body}\n`);
 	}
 
 	/**
@@ -143,9 +140,8 @@ describe('live update: a successor that cannot take over', () => {
 	 * `ready` and answers each predecessor message with `lines` (message `m`).
 	 */
 	function fakeSuccessor(name: string, lines: string[]): string {
-		const path = join(dir, name);
-		writeFileSync(
-			path,
+		return writeExecutable(
+			join(dir, name),
 			[
 				`if (process.argv.includes('--help')) { console.log(${JSON.stringify(SUCCESSOR_MARKER)}); process.exit(0); }`,
 				"process.on('message', (m) => {",
@@ -154,8 +150,6 @@ describe('live update: a successor that cannot take over', () => {
 				"process.send({ kind: 'ready' });",
 			].join('\n'),
 		);
-		chmodSync(path, 0o755);
-		return path;
 	}
 
 	it('refuses a binary that does not start, and serves on', async () => {
@@ -257,9 +251,8 @@ describe('live update: clients that come and go while the successor starts', () 
 	 * has already handed it the sockets it had at that moment, and goes on serving.
 	 */
 	function gatedSuccessor(): string {
-		const path = join(dir, 'gated');
-		writeFileSync(
-			path,
+		return writeExecutable(
+			join(dir, 'gated'),
 			[
 				'#!/bin/sh',
 				`for a in "$@"; do [ "$a" = --help ] && exec ${TSXENSTORED} "$@"; done`,
@@ -268,8 +261,6 @@ describe('live update: clients that come and go while the successor starts', () 
 				`exec ${TSXENSTORED} "$@"`,
 			].join('\n'),
 		);
-		chmodSync(path, 0o755);
-		return path;
 	}
 
 	it('keeps a client that connected after the sockets were handed over, on the number of one that left', async () => {
