@@ -35,12 +35,14 @@ const EMPTY = Buffer.alloc(0);
 /**
  * Cuts a byte stream into frames, however it was split into chunks: a header across two reads,
  * several messages in one read, one message across many. Whole frames inside one chunk are
- * returned as views of it, without copying. Bytes not yet consumed stay here (see `unconsumed`),
+ * returned as views of it, without copying (valid until the chunk's memory is reused). Bytes not yet consumed stay here (see `unconsumed`),
  * so a caller may stop pulling frames at any point and resume later.
  */
 export class FrameReader {
 	private buf: Buffer = EMPTY;
 	private off = 0;
+	/** `buf` is the caller's chunk itself, not a copy made here (see `detach`). */
+	private borrowed = false;
 	private readonly maxPayload: number;
 
 	constructor(maxPayload = PAYLOAD_MAX) {
@@ -51,10 +53,24 @@ export class FrameReader {
 		if (chunk.length === 0) return;
 		if (this.off >= this.buf.length) {
 			this.buf = chunk;
+			this.borrowed = true;
 		} else {
 			this.buf = Buffer.concat([this.buf.subarray(this.off), chunk]);
+			this.borrowed = false;
 		}
 		this.off = 0;
+	}
+
+	/**
+	 * The caller is about to reuse the memory of the chunks it pushed (a read buffer shared by all
+	 * connections): the bytes not consumed yet are copied, and frames returned before are no longer
+	 * valid. Usually nothing is left and nothing is copied.
+	 */
+	detach(): void {
+		if (!this.borrowed) return;
+		this.buf = this.off < this.buf.length ? Buffer.from(this.buf.subarray(this.off)) : EMPTY;
+		this.off = 0;
+		this.borrowed = false;
 	}
 
 	/**

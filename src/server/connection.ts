@@ -99,6 +99,8 @@ export class Connection implements Session {
 					this.processInput();
 				} finally {
 					this.handlingInput = false;
+					// The transport may reuse the chunk's memory for the next read (of any peer).
+					this.reader.detach();
 				}
 				// The replies to this read go out now, in one write; events for other connections
 				// wait for the end of the event-loop turn (Daemon.scheduleFlush).

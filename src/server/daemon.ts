@@ -130,28 +130,16 @@ export class Daemon implements ConnectionHost {
 	}
 
 	/** A dom0 tool's socket: privileged, relative paths under dom0's home. */
-	private addDom0Client(socket: Socket, held = this.holding, transport?: SocketTransport): Connection {
-		return this.addConnection(
-			socket,
-			PRIVILEGED_CALLER,
-			{ home: domainHome(0), pathMax: 0 },
-			held,
-			transport,
-		);
+	private addDom0Client(socket: Socket, held = this.holding): Connection {
+		return this.addConnection(socket, PRIVILEGED_CALLER, { home: domainHome(0), pathMax: 0 }, held);
 	}
 
 	/**
 	 * Serve a connected socket as `caller`; `held`, it reads nothing until released (a socket made
 	 * paused stays so).
 	 */
-	addConnection(
-		socket: Socket,
-		caller: Caller,
-		paths: PathContext,
-		held = this.holding,
-		transport: SocketTransport = new SocketTransport(socket),
-	): Connection {
-		const conn = new Connection(this, this.nextConnId++, transport, caller, paths);
+	addConnection(socket: Socket, caller: Caller, paths: PathContext, held = this.holding): Connection {
+		const conn = new Connection(this, this.nextConnId++, new SocketTransport(socket), caller, paths);
 		this.connections.set(conn.id, conn);
 		if (held) conn.hold(true);
 		conn.start();
@@ -192,7 +180,7 @@ export class Daemon implements ConnectionHost {
 	 * that reads nothing until released, so that little is left to do for it in the downtime.
 	 */
 	prepareConnection(socket: Socket): Connection {
-		return this.addDom0Client(socket, true, SocketTransport.standby(socket));
+		return this.addDom0Client(socket, true);
 	}
 
 	/** Serve a dom0 client's socket inherited from a predecessor (a descriptor number, or a socket sent). */

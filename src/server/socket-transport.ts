@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { readIntoSharedBuffer } from './socket-reads.ts';
 import type { Transport, TransportEvents } from './transport.ts';
 
 /** Bytes this transport holds for a peer that is not reading before it reports back-pressure. */
@@ -21,30 +22,12 @@ export class SocketTransport implements Transport {
 	private waiting = false;
 	private wantDrain = false;
 	private closed = false;
-	/** Paused by the connection (`pause`), not only made so. */
+	/** Paused by the connection: the handle reads nothing until `resume`. */
 	private paused = false;
 	private events: TransportEvents | undefined;
 
-	/** Flowing, with only its handle stopped: see `standby`. */
-	private standingBy = false;
-
 	constructor(socket: Socket) {
 		this.socket = socket;
-	}
-
-	/**
-	 * Live update's successor, before the handover: a client's socket, made paused, that must read
-	 * nothing until the connection is released, and then start cheaply, for thousands at once in the
-	 * clients' downtime. Resuming a Node socket costs a tick and a pass through its stream each;
-	 * so the stream is set flowing now, while the handle it starts on the next tick is stopped on
-	 * the tick after, before any poll for input. `resume` then only restarts the handle.
-	 */
-	static standby(socket: Socket): SocketTransport {
-		const transport = new SocketTransport(socket);
-		transport.standingBy = true;
-		socket.resume();
-		process.nextTick(() => stopHandle(socket));
-		return transport;
 	}
 
 	/** The file descriptor, for live update's descriptor passing (-1 once closed). */
@@ -52,12 +35,21 @@ export class SocketTransport implements Transport {
 		return (socketHandle(this.socket) as { fd?: number } | undefined)?.fd ?? -1;
 	}
 
+	/**
+	 * Start delivering input, unless paused. The socket may come made paused (accepted so, or
+	 * inherited in a live update); one Node made and started before it reached the daemon (sent
+	 * over IPC) may hold input in its stream, which goes first.
+	 */
 	attach(events: TransportEvents): void {
 		this.events = events;
-		this.socket.on('data', (chunk: Buffer) => events.data(chunk));
-		// A socket made paused ahead of a live update's handover (liveupdate/ipc.ts) starts now,
-		// unless its connection holds it paused until then.
-		if (this.socket.readableFlowing === false && !this.paused) this.socket.resume();
+		readIntoSharedBuffer(this.socket, (chunk) => events.data(chunk));
+		while (this.socket.readableLength > 0) {
+			const held: Buffer | null = this.socket.read();
+			if (held === null) break;
+			events.data(held);
+		}
+		if (this.paused) stopHandle(this.socket);
+		else startHandle(this.socket);
 		this.socket.on('error', (err) => this.close(`socket error: ${err.message}`));
 		this.socket.on('close', () => this.close('peer closed the connection'));
 		this.socket.on('end', () => this.close('peer closed the connection'));
@@ -102,43 +94,23 @@ export class SocketTransport implements Transport {
 		}
 	}
 
-	/**
-	 * A paused socket keeps what it read; reading it out emits `data` with it (Readable.read). Then
-	 * the handle is stopped again: Node restarts it after a chunk during which the socket was
-	 * paused, and whatever it read from then on would not be carried.
-	 */
+	/** Input reaches the connection as soon as it is read: nothing is held back here. */
 	deliverHeldBack(): void {
-		if (this.socket.readableLength > 0) {
-			while (this.socket.read() !== null) {
-				// Each chunk read was just emitted as `data`.
-			}
-		}
 		stopHandle(this.socket);
 	}
 
 	/**
-	 * Stop taking bytes from the kernel at all. Pausing a Node socket only stops delivering: it
-	 * keeps reading up to its high-water mark into its buffer. Stopping the handle too leaves a
-	 * peer's unread requests in the kernel, where its own socket buffer holds it back, and where a
-	 * live-update successor sharing the socket finds them.
+	 * Stop taking bytes from the kernel. A peer's unread requests stay there, where its own socket
+	 * buffer holds it back, and where a live-update successor sharing the socket finds them.
 	 */
 	pause(): void {
 		this.paused = true;
-		// Standing by, nothing is read: the stream stays flowing for `resume`.
-		if (!this.standingBy) this.socket.pause();
 		stopHandle(this.socket);
 	}
 
 	resume(): void {
 		this.paused = false;
-		this.standingBy = false;
-		const handle = socketHandle(this.socket);
-		if (handle !== undefined && handle.reading === false) {
-			handle.reading = true;
-			handle.readStart?.();
-		}
-		// Already flowing (the usual case, and standing by), this costs nothing.
-		this.socket.resume();
+		startHandle(this.socket);
 	}
 
 	pendingOutput(): Buffer {
@@ -170,7 +142,14 @@ function socketHandle(socket: Socket): StreamHandle | undefined {
 	return (socket as unknown as { _handle?: StreamHandle })._handle;
 }
 
-/** Stop taking bytes from the kernel, whatever the stream's state (see `pause`). */
+function startHandle(socket: Socket): void {
+	const handle = socketHandle(socket);
+	if (handle !== undefined && handle.reading !== true) {
+		handle.reading = true;
+		handle.readStart?.();
+	}
+}
+
 function stopHandle(socket: Socket): void {
 	const handle = socketHandle(socket);
 	if (handle?.reading) {

@@ -5,7 +5,10 @@
  * too, without touching the engine.
  */
 export interface TransportEvents {
-	/** Bytes from the peer, in order. The transport may deliver any split of the stream. */
+	/**
+	 * Bytes from the peer, in order. The transport may deliver any split of the stream, and may
+	 * reuse the chunk's memory once this returns: what must outlive the call is copied.
+	 */
 	data(chunk: Buffer): void;
 	/** The peer can take more output after `write` returned false. */
 	drain(): void;

@@ -12,13 +12,17 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const ipcModule = pathToFileURL(join(import.meta.dirname, '../../src/liveupdate/ipc.ts')).href;
 const transportModule = pathToFileURL(join(import.meta.dirname, '../../src/server/socket-transport.ts')).href;
 
-/** What a successor-to-be makes for the descriptor: a paused socket, or a standby transport on one. */
+/**
+ * What a successor-to-be makes for the descriptor: a paused socket, or a transport on one that a
+ * held connection pauses before it starts (as the daemon does for a client it prepares).
+ */
 const makers = {
 	pausedSocket: `import { pausedSocket } from ${JSON.stringify(ipcModule)};
 		pausedSocket(3);`,
-	'SocketTransport.standby': `import { pausedSocket } from ${JSON.stringify(ipcModule)};
+	'a paused SocketTransport': `import { pausedSocket } from ${JSON.stringify(ipcModule)};
 		import { SocketTransport } from ${JSON.stringify(transportModule)};
-		const t = SocketTransport.standby(pausedSocket(3));
+		const t = new SocketTransport(pausedSocket(3));
+		t.pause();
 		t.attach({ data: () => console.log('read'), drain() {}, close() {}, reset() {} });`,
 };
 

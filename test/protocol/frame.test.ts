@@ -6,6 +6,13 @@ import { HEADER_SIZE } from '../../src/protocol/header.ts';
 import { PAYLOAD_MAX } from '../../src/protocol/limits.ts';
 import { MessageType } from '../../src/protocol/message-type.ts';
 
+const frameArb = fc.record({
+	type: fc.integer({ min: 0, max: 26 }),
+	reqId: fc.nat(),
+	txId: fc.nat(),
+	payload: fc.uint8Array({ maxLength: 300 }),
+});
+
 function drain(reader: FrameReader): Frame[] {
 	const out: Frame[] = [];
 	for (let f = reader.next(); f; f = reader.next()) out.push({ ...f, payload: Buffer.from(f.payload) });
@@ -66,12 +73,6 @@ describe('FrameReader', () => {
 	});
 
 	it('yields the same frames however the stream is cut into chunks', () => {
-		const frameArb = fc.record({
-			type: fc.integer({ min: 0, max: 26 }),
-			reqId: fc.nat(),
-			txId: fc.nat(),
-			payload: fc.uint8Array({ maxLength: 300 }),
-		});
 		fc.assert(
 			fc.property(fc.array(frameArb, { maxLength: 20 }), fc.array(fc.nat(400)), (frames, cuts) => {
 				const stream = Buffer.concat(
@@ -95,6 +96,49 @@ describe('FrameReader', () => {
 					assert.deepEqual([...f.payload], [...want.payload]);
 				});
 			}),
+		);
+	});
+
+	it('keeps what it has not returned when the caller reuses one buffer for every read', () => {
+		fc.assert(
+			fc.property(
+				fc.array(frameArb, { maxLength: 20 }),
+				fc.array(fc.record({ cut: fc.nat(400), take: fc.nat(3) })),
+				(frames, reads) => {
+					const stream = Buffer.concat(
+						frames.map((f) => encodeFrame(f.type, f.reqId, f.txId, Buffer.from(f.payload))),
+					);
+					const memory = Buffer.alloc(stream.length + 1);
+					const reader = new FrameReader();
+					const got: Frame[] = [];
+					const take = (n: number) => {
+						for (let i = 0; i < n; i++) {
+							const f = reader.next();
+							if (f === undefined) return;
+							got.push({ ...f, payload: Buffer.from(f.payload) });
+						}
+					};
+					let pos = 0;
+					const read = (end: number, n: number) => {
+						stream.copy(memory, 0, pos, end);
+						reader.push(memory.subarray(0, end - pos));
+						// A caller that must wait (a paused connection) stops pulling frames early.
+						take(n);
+						reader.detach();
+						memory.fill(0xff);
+						pos = end;
+					};
+					for (const { cut, take: n } of reads) read(Math.min(stream.length, pos + cut), n);
+					read(stream.length, 0);
+					take(Number.POSITIVE_INFINITY);
+					assert.equal(got.length, frames.length);
+					got.forEach((f, i) => {
+						const want = frames[i]!;
+						assert.deepEqual([f.type, f.reqId, f.txId], [want.type, want.reqId, want.txId]);
+						assert.deepEqual([...f.payload], [...want.payload]);
+					});
+				},
+			),
 		);
 	});
 });

@@ -3,7 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeFrame, FrameReader } from '../../src/protocol/frame.ts';
+import { HEADER_SIZE } from '../../src/protocol/header.ts';
 import { MessageType } from '../../src/protocol/message-type.ts';
 import { type Daemon, startTsxenstored } from '../harness/daemons.ts';
 
@@ -65,6 +67,27 @@ describe('tsxenstored daemon', () => {
 			{ type: MessageType.ERROR, payload: 'ENOSYS\0' },
 		]);
 		sock.destroy();
+	});
+
+	it("keeps one client's partly received request while other clients' requests are read", {
+		timeout: 10_000,
+	}, async () => {
+		const slow = await open(daemon.socket);
+		const quick = await open(daemon.socket);
+		const request = encodeFrame(MessageType.WRITE, 1, 0, '/interleaved/slow\0from the slow client');
+		const cut = HEADER_SIZE + 10;
+		slow.write(request.subarray(0, cut));
+		// The daemon has read the first part before the other client's request arrives.
+		await sleep(50);
+		const quickWrite = encodeFrame(MessageType.WRITE, 2, 0, `/interleaved/quick\0${'x'.repeat(200)}`);
+		assert.deepEqual(await exchange(quick, quickWrite, 1), [{ type: MessageType.WRITE, payload: 'OK\0' }]);
+		assert.deepEqual(await exchange(slow, request.subarray(cut), 1), [
+			{ type: MessageType.WRITE, payload: 'OK\0' },
+		]);
+		const [reply] = await exchange(quick, encodeFrame(MessageType.READ, 3, 0, '/interleaved/slow\0'), 1);
+		assert.deepEqual(reply, { type: MessageType.READ, payload: 'from the slow client' });
+		slow.destroy();
+		quick.destroy();
 	});
 
 	it('closes only the connection that announces a payload over 4096 bytes', async () => {

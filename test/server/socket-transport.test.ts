@@ -38,8 +38,8 @@ describe('SocketTransport', () => {
 		transport.attach({
 			data: (chunk) => {
 				got.push(chunk.toString());
-				// A connection that must wait pauses from inside its data handler, after which
-				// Node starts reading again on its own (to its high-water mark).
+				// A connection that must wait pauses from inside its data handler: nothing may be
+				// read after it, by the handle or by the socket's stream.
 				transport.pause();
 			},
 			drain() {},
