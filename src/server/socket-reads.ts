@@ -43,12 +43,12 @@ const fields = optionFields();
  * From now on, what `socket` reads goes to `onData` as a view of the shared buffer, valid only
  * during the call: whatever must outlive it is copied. Reading starts and stops with the handle's
  * own readStart/readStop; the socket's stream delivers nothing (it still reports end and close).
+ * False if the socket is closed already.
  */
-export function readIntoSharedBuffer(socket: Socket, onData: (chunk: Buffer) => void): void {
-	const handle = (socket as unknown as { _handle?: Partial<ReadingHandle> })._handle;
-	if (typeof handle?.useUserBuffer !== 'function') {
-		throw new Error('socket has no handle that reads into a buffer of ours');
-	}
+export function readIntoSharedBuffer(socket: Socket, onData: (chunk: Buffer) => void): boolean {
+	const handle = (socket as unknown as { _handle?: Partial<ReadingHandle> | null })._handle;
+	// Gone already: the peer hung up (or the socket failed) before the daemon served it.
+	if (typeof handle?.useUserBuffer !== 'function') return false;
 	Reflect.set(socket, fields.buffer, shared);
 	// Returning false would stop the handle: it stops only when the transport says so.
 	Reflect.set(socket, fields.callback, (nread: number) => {
@@ -56,4 +56,5 @@ export function readIntoSharedBuffer(socket: Socket, onData: (chunk: Buffer) => 
 		return true;
 	});
 	handle.useUserBuffer(shared);
+	return true;
 }

@@ -42,7 +42,10 @@ export class SocketTransport implements Transport {
 	 */
 	attach(events: TransportEvents): void {
 		this.events = events;
-		readIntoSharedBuffer(this.socket, (chunk) => events.data(chunk));
+		if (!readIntoSharedBuffer(this.socket, (chunk) => events.data(chunk))) {
+			this.close('peer closed the connection before it was served');
+			return;
+		}
 		while (this.socket.readableLength > 0) {
 			const held: Buffer | null = this.socket.read();
 			if (held === null) break;

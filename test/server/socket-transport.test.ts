@@ -59,4 +59,16 @@ describe('SocketTransport', () => {
 		await sleep(50);
 		assert.deepEqual(got, ['first', 'second']);
 	});
+
+	it('reports a socket closed before it was attached as closed', async (t) => {
+		const { served, peer, close } = await pair('gone-before');
+		t.after(close);
+		peer.destroy();
+		served.destroy();
+		await new Promise((resolve) => served.once('close', resolve));
+		const transport = new SocketTransport(served);
+		const closed: string[] = [];
+		transport.attach({ data() {}, drain() {}, close: (reason) => closed.push(reason), reset() {} });
+		assert.deepEqual(closed, ['peer closed the connection before it was served']);
+	});
 });
