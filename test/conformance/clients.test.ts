@@ -101,7 +101,8 @@ describe('real clients against tsxenstored', () => {
 			run(d, 'xenstore-write', ['/watched', '']);
 			const child = spawn('xenstore-watch', ['-n', '4', '/watched'], { env: d.clientEnv });
 			let out = '';
-			const done = new Promise<number | null>((resolve) => child.once('exit', resolve));
+			// 'close', not 'exit': the last line may still be on its way from the pipe when it exits.
+			const done = new Promise<number | null>((resolve) => child.once('close', resolve));
 			child.stdout.on('data', (b: Buffer) => {
 				out += b.toString();
 			});
