@@ -45,9 +45,9 @@ function sampleStream(withNodes: boolean): Buffer {
 
 /**
  * Successor: read a throwaway stream, as restore will read the real one, its connections several
- * times; load Node's cluster
- * module, which a server's first `listen` loads (a few milliseconds), so that taking over the
- * listening socket does not; and get V8's collector (collector.ts), which takes as long.
+ * times; load Node's cluster module, which a server's first `listen` loads (a few milliseconds),
+ * so that taking over the listening socket does not; and get V8's collector (collector.ts), which
+ * takes as long.
  */
 export function warmUpRestore(): void {
 	restoreStream(new Store({ bare: true }), sampleStream(true), emptyState());

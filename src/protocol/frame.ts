@@ -35,8 +35,9 @@ const EMPTY = Buffer.alloc(0);
 /**
  * Cuts a byte stream into frames, however it was split into chunks: a header across two reads,
  * several messages in one read, one message across many. Whole frames inside one chunk are
- * returned as views of it, without copying (valid until the chunk's memory is reused). Bytes not yet consumed stay here (see `unconsumed`),
- * so a caller may stop pulling frames at any point and resume later.
+ * returned as views of it, without copying (valid until the chunk's memory is reused, see
+ * `detach`). Bytes not yet consumed stay here (see `unconsumed`), so a caller may stop pulling
+ * frames at any point and resume later.
  */
 export class FrameReader {
 	private buf: Buffer = EMPTY;

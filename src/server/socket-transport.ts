@@ -142,12 +142,13 @@ interface StreamHandle {
 }
 
 function socketHandle(socket: Socket): StreamHandle | undefined {
-	return (socket as unknown as { _handle?: StreamHandle })._handle;
+	return (socket as unknown as { _handle?: StreamHandle | null })._handle ?? undefined;
 }
 
 function startHandle(socket: Socket): void {
 	const handle = socketHandle(socket);
-	if (handle !== undefined && handle.reading !== true) {
+	// No handle once the socket is destroyed: nothing to start.
+	if (handle && handle.reading !== true) {
 		handle.reading = true;
 		handle.readStart?.();
 	}
