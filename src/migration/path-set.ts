@@ -6,7 +6,22 @@
  * one chance in 2^64 per pair (n^2 / 2^65 for n paths: 3e-8 for ten million); the seed is
  * random, so a stream cannot be built to collide.
  */
-import { randomInt } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+
+/**
+ * A hash seed in [1, 2^31 - 2] from the kernel's random source. Read directly: node:crypto takes
+ * about 15 ms to load, which every start of the daemon and every live update would pay.
+ */
+function randomSeed(): number {
+	const bytes = Buffer.alloc(4);
+	const fd = openSync('/dev/urandom', 'r');
+	try {
+		readSync(fd, bytes, 0, 4, null);
+	} finally {
+		closeSync(fd);
+	}
+	return (bytes.readUInt32LE(0) % 0x7ffffffe) + 1;
+}
 
 const MIN_SLOTS = 1024;
 
@@ -14,8 +29,8 @@ export class PathSet {
 	private hi: Uint32Array;
 	private lo: Uint32Array;
 	private count = 0;
-	private readonly seedA = randomInt(1, 0x7fffffff);
-	private readonly seedB = randomInt(1, 0x7fffffff);
+	private readonly seedA = randomSeed();
+	private readonly seedB = randomSeed();
 
 	constructor() {
 		this.hi = new Uint32Array(MIN_SLOTS);
