@@ -17,6 +17,14 @@ import type { ConnectionDataRecord, ConnectionSpec } from '../records.ts';
 import { checkI32, checkU16, checkU32, checkUint, finishBody, need, problemAt, zeroBytes } from './fields.ts';
 import type { RecordCodec } from './record-codec.ts';
 
+/** Shared by every connection with nothing pending: most of them, and a live update reads hundreds. */
+const NOTHING_PENDING = Buffer.alloc(0);
+
+/** A copy of `length` bytes of `body` at `offset` (the body is a view of the whole stream). */
+function copyOut(body: Buffer, offset: number, length: number): Buffer {
+	return length === 0 ? NOTHING_PENDING : Buffer.copyBytesFrom(body, offset, length);
+}
+
 function dataEnd(r: ConnectionDataRecord): number {
 	return CONNECTION_FIXED_BYTES + r.pendingIn.length + r.pendingOut.length;
 }
@@ -97,8 +105,8 @@ export const connectionDataCodec: RecordCodec<ConnectionDataRecord> = {
 		if (respLen > outLen) {
 			throw problemAt(ctx, 'length-mismatch', 18, `out-resp-len ${respLen} exceeds out-data-len ${outLen}`);
 		}
-		const pendingIn = Buffer.from(body.subarray(CONNECTION_FIXED_BYTES, CONNECTION_FIXED_BYTES + inLen));
-		const pendingOut = Buffer.from(body.subarray(CONNECTION_FIXED_BYTES + inLen, end));
+		const pendingIn = copyOut(body, CONNECTION_FIXED_BYTES, inLen);
+		const pendingOut = copyOut(body, CONNECTION_FIXED_BYTES + inLen, outLen);
 		let uniqueId: bigint | undefined;
 		let fieldsEnd = end;
 		if (fields & CONN_FIELD_UNIQUE_ID) {
