@@ -425,7 +425,7 @@ export class Store {
 		}
 		let perms = parent.perms;
 		if (!caller.privileged) {
-			const wanted = this.ownedBy(caller.domid) + (tx?.ownedDelta.get(caller.domid) ?? 0) + missing.length;
+			const wanted = this.ownedBy(caller.domid) + (tx?.ownedDelta(caller.domid) ?? 0) + missing.length;
 			checkQuota('nodes', this.quota(caller.domid, 'nodes'), wanted, caller.domid);
 			// Every node written is checked, as C xenstored writes them: the new node with the value
 			// (its perms a copy of the parent's, as many entries), each missing parent holding one
@@ -678,7 +678,7 @@ export class Store {
 	commit(caller: Caller, tx: Transaction): void {
 		if (!tx.validate()) throw conflict(tx);
 		if (!caller.privileged) {
-			const delta = tx.ownedDelta.get(caller.domid) ?? 0;
+			const delta = tx.ownedDelta(caller.domid);
 			if (delta > 0) {
 				checkQuota(
 					'nodes',

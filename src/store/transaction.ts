@@ -62,12 +62,15 @@ export class Transaction {
 	readonly domid: number;
 	readonly observations = new Map<string, Observation>();
 	readonly nodes = new Map<string, TxNode>();
-	/** Paths removed here: committed nodes at or below them are hidden from the transaction. */
-	private readonly shadowed = new Set<string>();
+	/**
+	 * Paths removed here: committed nodes at or below them are hidden from the transaction. Made on
+	 * the first removal, like `owned`: most transactions remove and create nothing.
+	 */
+	private shadowed: Set<string> | undefined;
 	readonly changes: TxChange[] = [];
 	readonly events = new Map<string, PendingEvent>();
 	/** Net nodes created here per owning domain, to check the nodes quota before commit. */
-	readonly ownedDelta = new Map<number, number>();
+	private owned: Map<number, number> | undefined;
 	private readonly tree: Tree;
 
 	/** The transaction-nodes quota: distinct nodes it may access (0 for no limit). */
@@ -86,11 +89,12 @@ export class Transaction {
 	}
 
 	private isShadowed(path: string): boolean {
-		if (this.shadowed.size === 0) return false;
-		if (this.shadowed.has(path)) return true;
+		const shadowed = this.shadowed;
+		if (shadowed === undefined) return false;
+		if (shadowed.has(path)) return true;
 		for (let p = path; p !== '/'; ) {
 			p = parentPath(p);
-			if (this.shadowed.has(p)) return true;
+			if (shadowed.has(p)) return true;
 		}
 		return false;
 	}
@@ -245,6 +249,7 @@ export class Transaction {
 			removed: undefined,
 			childDelta: 0,
 		});
+		this.shadowed ??= new Set();
 		this.shadowed.add(path);
 		this.changes.push({ kind: 'remove', path });
 	}
@@ -283,7 +288,13 @@ export class Transaction {
 	}
 
 	addOwned(domid: number, delta: number): void {
-		this.ownedDelta.set(domid, (this.ownedDelta.get(domid) ?? 0) + delta);
+		this.owned ??= new Map();
+		this.owned.set(domid, (this.owned.get(domid) ?? 0) + delta);
+	}
+
+	/** Net nodes this transaction created that `domid` owns. */
+	ownedDelta(domid: number): number {
+		return this.owned?.get(domid) ?? 0;
 	}
 }
 
