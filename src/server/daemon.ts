@@ -1,4 +1,4 @@
-import { chmodSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { connect, createServer, type Server, Socket } from 'node:net';
 import { LiveUpdateControl } from '../liveupdate/control.ts';
 import { LiveUpdater } from '../liveupdate/updater.ts';
@@ -13,6 +13,7 @@ import { ControlService } from './control-service.ts';
 import { DomainService } from './domain-service.ts';
 import { IdleCompaction } from './idle-compaction.ts';
 import type { Logger } from './log.ts';
+import { listenPrivately } from './private-socket.ts';
 import { SocketTransport } from './socket-transport.ts';
 import { Tracer } from './trace.ts';
 
@@ -107,9 +108,8 @@ export class Daemon implements ConnectionHost {
 		this.server = server;
 		await new Promise<void>((resolve, reject) => {
 			server.once('error', reject);
-			server.listen(path, () => {
+			listenPrivately(server, path, () => {
 				server.off('error', reject);
-				chmodSync(path, 0o600);
 				server.on('error', (e) => this.log.error(`listening socket ${path}: ${e.message}`));
 				resolve();
 			});

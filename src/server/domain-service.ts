@@ -1,10 +1,11 @@
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { DomainHost } from '../ops/context.ts';
 import { domainHome, INTRODUCE_DOMAIN, RELEASE_DOMAIN } from '../store/path.ts';
 import type { Connection } from './connection.ts';
 import type { Daemon } from './daemon.ts';
+import { listenPrivately } from './private-socket.ts';
 
 /**
  * Domain management for the daemon: introduction and release with their special watch events,
@@ -55,7 +56,7 @@ export class DomainService implements DomainHost {
 			this.accept(domid, socket);
 		});
 		server.on('error', (e) => this.daemon.log.error(`domain ${domid}: socket ${path}: ${e.message}`));
-		server.listen(path, () => chmodSync(path, 0o600));
+		listenPrivately(server, path);
 		this.sockets.set(domid, server);
 	}
 
