@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { HANDOVER_ENV, receiveHandover } from '../liveupdate/ipc.ts';
 import { loadSnapshot, restoreDaemon } from '../liveupdate/restore.ts';
 import { warmUpRestore } from '../liveupdate/warm-up.ts';
+import { warmUpRequests } from '../liveupdate/warm-up-requests.ts';
 import { emptyNursery } from '../server/collector.ts';
 import { Daemon } from '../server/daemon.ts';
 import { createLogger } from '../server/log.ts';
@@ -100,7 +101,15 @@ export async function serve(argv: string[], options: Options): Promise<void> {
 			const handover =
 				process.env[HANDOVER_ENV] === 'ipc'
 					? await receiveHandover({
-							warmUp: warmUpRestore,
+							warmUp: async () => {
+								warmUpRestore();
+								try {
+									await warmUpRequests(where.rootDir);
+								} catch (e) {
+									// Only the first requests after the takeover are slower without it.
+									log.warn(`live update: requests not warmed up: ${(e as Error).message}`);
+								}
+							},
 							load: (file) => loadSnapshot(daemon.store, file),
 							prepare: (socket) => daemon.prepareConnection(socket),
 							loadedAll: emptyNursery,

@@ -71,7 +71,7 @@ function send(message: ToPredecessor): void {
 /** What the successor does with the handover, before it takes over. */
 export interface HandoverSteps {
 	/** Runs first: work that should not count as downtime. */
-	warmUp(): void;
+	warmUp(): Promise<void>;
 	/** Load a snapshot of the store; throws if it cannot. */
 	load(file: string): void;
 	/** A dom0 client's socket, made paused, as a connection held until restore releases it. */
@@ -136,7 +136,6 @@ export function receiveHandover(steps: HandoverSteps): Promise<Handover> {
 				});
 			}
 		});
-		steps.warmUp();
-		send({ kind: 'ready' });
+		void steps.warmUp().then(() => send({ kind: 'ready' }));
 	});
 }
