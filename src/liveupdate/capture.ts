@@ -55,6 +55,16 @@ export interface Captured {
 }
 
 /**
+ * Before the real capture: every connection takes in what its transport holds back and reads
+ * nothing more, so that the capture records all it received. Kept out of captureState, whose
+ * rehearsals must run the very code the real capture runs: a branch they never took would throw
+ * the optimized capture back to the interpreter, halfway through a thousand connections.
+ */
+export function stopReading(daemon: Daemon): void {
+	for (const conn of daemon.connections.values()) conn.stopReading();
+}
+
+/**
  * The daemon's whole state as migration records: the listening socket, every connection with its
  * unprocessed input and pending output (the requester's reply to `live-update -s` last of all, as
  * C xenstored writes it), watches, open transactions with their nodes, every committed node with
@@ -103,7 +113,7 @@ export function captureState(
 			losses.push(`${conn.label}: an emulated domain's socket cannot be handed to a foreign daemon`);
 			continue;
 		}
-		const pendingIn = rehearsal ? conn.peekInput() : conn.unprocessedInput();
+		const pendingIn = conn.unprocessedInput();
 		if (pendingIn.length > UINT16_MAX) {
 			// Requests pipelined past what was handled: one peer must not make the update fail.
 			const what = `${pendingIn.length} bytes of unhandled input, more than a stream record holds`;

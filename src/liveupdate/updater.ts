@@ -10,7 +10,7 @@ import { MessageType } from '../protocol/message-type.ts';
 import type { Connection } from '../server/connection.ts';
 import type { Daemon } from '../server/daemon.ts';
 import { SocketTransport } from '../server/socket-transport.ts';
-import { captureState, type Placement, placeFromThree } from './capture.ts';
+import { captureState, type Placement, placeFromThree, stopReading } from './capture.ts';
 import type { UpdatePlan, Updater } from './control.ts';
 import { extrasPath, writeExtras } from './extras.ts';
 import { HANDOVER_ENV, SENT_FD_BASE, type SentHandle, type ToPredecessor, type ToSuccessor } from './ipc.ts';
@@ -140,6 +140,7 @@ export class LiveUpdater implements Updater {
 	): { records: number } | string {
 		const { daemon } = this;
 		const reply = encodeFrame(MessageType.CONTROL, plan.reqId, plan.txId, 'OK\0');
+		stopReading(daemon);
 		const captured = captureState(daemon, kind, plan.requester as Connection, reply, endian(), place, {
 			base,
 		});

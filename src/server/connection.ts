@@ -305,16 +305,14 @@ export class Connection implements Session {
 		}
 	}
 
-	/** What `unprocessedInput` would return now, changing nothing (live update's rehearsal). */
-	peekInput(): Buffer {
-		return this.reader.unconsumed();
+	/** Live update: take in what the transport holds back, then read nothing more (release restarts it). */
+	stopReading(): void {
+		this.transport.deliverHeldBack();
+		this.reading = false;
 	}
 
 	/** Bytes received but not yet processed (a partly received request), for live update. */
 	unprocessedInput(): Buffer {
-		this.transport.deliverHeldBack();
-		// The transport reads nothing more now (release restarts it).
-		this.reading = false;
 		return this.reader.unconsumed();
 	}
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { captureState } from '../../src/liveupdate/capture.ts';
+import { captureState, stopReading } from '../../src/liveupdate/capture.ts';
 import { UINT16_MAX } from '../../src/migration/constants.ts';
 import { encodeFrame } from '../../src/protocol/frame.ts';
 import { MessageType } from '../../src/protocol/message-type.ts';
@@ -51,6 +51,7 @@ describe('capturing the state for a live update', () => {
 			Buffer.concat(Array.from({ length: Math.ceil((UINT16_MAX + 1) / request.length) }, () => request)),
 		);
 		await sleep(200);
+		stopReading(daemon);
 		const captured = captureState(daemon, 'tsxenstored', requester, Buffer.alloc(0), 'little', (fd) => fd);
 		assert.equal(victim.closed, true);
 		assert.match(captured.losses.join('\n'), /unhandled input/);
