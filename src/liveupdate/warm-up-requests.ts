@@ -66,23 +66,35 @@ export async function warmUpRequests(dir: string): Promise<void> {
 	}
 }
 
+/** A pass takes well under a millisecond; one not answered in this long never will be. */
+const PASS_TIMEOUT_MS = 5000;
+
 /** Send one pass and wait for the reply to its last request. */
 function answered(client: Socket, reader: FrameReader, requests: Buffer): Promise<void> {
 	return new Promise((resolve, reject) => {
+		const done = (error?: Error) => {
+			clearTimeout(timer);
+			client.off('data', onData);
+			client.off('error', done);
+			if (error === undefined) resolve();
+			else reject(error);
+		};
+		const timer = setTimeout(
+			() => done(new Error(`a pass got no answer in ${PASS_TIMEOUT_MS} ms`)),
+			PASS_TIMEOUT_MS,
+		);
 		const onData = (chunk: Buffer) => {
 			reader.push(chunk);
 			for (let frame = reader.next(); frame !== undefined; frame = reader.next()) {
 				if (frame.reqId === LAST_OF_PASS && frame.type === MessageType.READ) {
-					client.off('data', onData);
-					client.off('error', reject);
 					reader.detach();
-					resolve();
+					done();
 					return;
 				}
 			}
 		};
 		client.on('data', onData);
-		client.once('error', reject);
+		client.once('error', done);
 		client.write(requests);
 	});
 }
