@@ -60,6 +60,23 @@ describe('SocketTransport', () => {
 		assert.deepEqual(got, ['first', 'second']);
 	});
 
+	it('delivers first what the socket had read before it was attached, then what follows', async (t) => {
+		const { served, peer, close } = await pair('read-before');
+		t.after(close);
+		// A socket Node has already read from (a live update's successor can receive such a one over
+		// its channel): the bytes wait in the socket's stream, not in the kernel.
+		peer.write('early');
+		await sleep(50);
+		assert.equal(served.readableLength, 'early'.length);
+		const transport = new SocketTransport(served);
+		const got: string[] = [];
+		transport.attach({ data: (chunk) => got.push(chunk.toString()), drain() {}, close() {}, reset() {} });
+		assert.deepEqual(got, ['early']);
+		peer.write('later');
+		await sleep(50);
+		assert.deepEqual(got, ['early', 'later']);
+	});
+
 	it('reports a socket closed before it was attached as closed', async (t) => {
 		const { served, peer, close } = await pair('gone-before');
 		t.after(close);
