@@ -5,6 +5,7 @@ import { encodeFrame, FrameReader } from '../protocol/frame.ts';
 import { MessageType } from '../protocol/message-type.ts';
 import { Daemon } from '../server/daemon.ts';
 import { createLogger } from '../server/log.ts';
+import { listenPrivately } from '../server/private-socket.ts';
 
 /**
  * A successor's first requests after it takes over would run code V8 has not even compiled yet
@@ -53,7 +54,7 @@ export async function warmUpRequests(dir: string): Promise<void> {
 	const server = createServer((socket) => daemon.accept(socket));
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);
-		server.listen(path, resolve);
+		listenPrivately(server, path, resolve);
 	});
 	const client = connect(path);
 	try {
