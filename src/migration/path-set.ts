@@ -9,18 +9,18 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 
 /**
- * A hash seed in [1, 2^31 - 2] from the kernel's random source. Read directly: node:crypto takes
+ * Two hash seeds in [1, 2^31 - 2] from the kernel's random source. Read directly: node:crypto takes
  * about 15 ms to load, which every start of the daemon and every live update would pay.
  */
-function randomSeed(): number {
-	const bytes = Buffer.alloc(4);
+function randomSeeds(): [number, number] {
+	const bytes = Buffer.alloc(8);
 	const fd = openSync('/dev/urandom', 'r');
 	try {
-		readSync(fd, bytes, 0, 4, null);
+		readSync(fd, bytes, 0, 8, null);
 	} finally {
 		closeSync(fd);
 	}
-	return (bytes.readUInt32LE(0) % 0x7ffffffe) + 1;
+	return [(bytes.readUInt32LE(0) % 0x7ffffffe) + 1, (bytes.readUInt32LE(4) % 0x7ffffffe) + 1];
 }
 
 const MIN_SLOTS = 1024;
@@ -29,10 +29,11 @@ export class PathSet {
 	private hi: Uint32Array;
 	private lo: Uint32Array;
 	private count = 0;
-	private readonly seedA = randomSeed();
-	private readonly seedB = randomSeed();
+	private readonly seedA: number;
+	private readonly seedB: number;
 
 	constructor() {
+		[this.seedA, this.seedB] = randomSeeds();
 		this.hi = new Uint32Array(MIN_SLOTS);
 		this.lo = new Uint32Array(MIN_SLOTS);
 	}
