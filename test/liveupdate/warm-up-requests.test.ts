@@ -72,6 +72,16 @@ describe('live update: the successor warms up its request handling', () => {
 		}
 	});
 
+	it('fails, rather than hangs, where it cannot make its socket (a path too long for one)', async () => {
+		const dir = mkdtempSync(join(tmpdir(), `tsxs-warm-up-${'x'.repeat(120)}-`));
+		try {
+			await assert.rejects(warmUpRequests(dir));
+			assert.deepEqual(readdirSync(dir), []);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+
 	it('runs on a throwaway daemon and leaves nothing in its directory', async () => {
 		const dir = mkdtempSync(join(tmpdir(), 'tsxs-warm-up-'));
 		try {
