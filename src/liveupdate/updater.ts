@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Endian } from '../migration/constants.ts';
+import { HOST_ENDIAN } from '../migration/constants.ts';
 import { encodeFrame } from '../protocol/frame.ts';
 import { MessageType } from '../protocol/message-type.ts';
 import type { Connection } from '../server/connection.ts';
@@ -25,10 +24,6 @@ const TAKEOVER_MS = 60_000;
 /** Rehearsals of the capture (rehearseCapture): V8 has optimized it after about as many. */
 const REHEARSALS = 8;
 const EMPTY_REPLY = Buffer.alloc(0);
-
-function endian(): Endian {
-	return endianness() === 'LE' ? 'little' : 'big';
-}
 
 /** Every socket the daemon has, by descriptor: the listener, each client, each domain's listener. */
 function socketsByFd(daemon: Daemon): Map<number, SentHandle> {
@@ -141,7 +136,7 @@ export class LiveUpdater implements Updater {
 		const { daemon } = this;
 		const reply = encodeFrame(MessageType.CONTROL, plan.reqId, plan.txId, 'OK\0');
 		stopReading(daemon);
-		const captured = captureState(daemon, kind, plan.requester as Connection, reply, endian(), place, {
+		const captured = captureState(daemon, kind, plan.requester as Connection, reply, HOST_ENDIAN, place, {
 			base,
 		});
 		for (const loss of captured.losses) daemon.log.warn(`live update: ${loss}`);
@@ -206,7 +201,7 @@ export class LiveUpdater implements Updater {
 		// The nodes go over first, while requests are still handled (snapshot.ts).
 		const snapshotFile = `${this.stateFile}.snapshot`;
 		const started = performance.now();
-		const snapshot = await writeSnapshot(daemon.store, snapshotFile, endian());
+		const snapshot = await writeSnapshot(daemon.store, snapshotFile, HOST_ENDIAN);
 		const loading = hear('loaded', 'not-loaded');
 		const clients: number[] = [];
 		const guests: number[] = [];
@@ -283,7 +278,7 @@ export class LiveUpdater implements Updater {
 	private async rehearseCapture(plan: UpdatePlan): Promise<void> {
 		const requester = plan.requester as Connection;
 		for (let i = 0; i < REHEARSALS; i++) {
-			captureState(this.daemon, 'tsxenstored', requester, EMPTY_REPLY, endian(), (fd) => fd, {
+			captureState(this.daemon, 'tsxenstored', requester, EMPTY_REPLY, HOST_ENDIAN, (fd) => fd, {
 				rehearsal: true,
 			});
 			await nextTurn();

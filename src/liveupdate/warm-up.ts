@@ -1,7 +1,6 @@
-import { endianness } from 'node:os';
 import { encodePerms, StreamBuilder } from '../migration/bulk-nodes.ts';
 import { byteOrder } from '../migration/codec/byte-order.ts';
-import type { Endian } from '../migration/constants.ts';
+import { type Endian, HOST_ENDIAN } from '../migration/constants.ts';
 import { END, idleConnection } from '../migration/records.ts';
 import { emptyState } from '../migration/state.ts';
 import { collector } from '../server/collector.ts';
@@ -53,7 +52,7 @@ function sampleNodes(out: StreamBuilder, endian: Endian): void {
  * throws the reading code back to the interpreter for the rest of the stream.
  */
 function sampleStream(withNodes: boolean): Buffer {
-	const endian = endianness() === 'LE' ? 'little' : 'big';
+	const endian = HOST_ENDIAN;
 	const out = new StreamBuilder({ version: 2, endian });
 	const quotas = QUOTA_NAMES.map((name) => ({ name, value: 1000 }));
 	out.record({ type: 'GLOBAL_DATA', socketFd: 1000, evtchnFd: -1 });

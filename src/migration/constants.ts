@@ -1,3 +1,5 @@
+import { endianness } from 'node:os';
+
 /**
  * Numbers of the xenstore migration stream (docs/designs/xenstore-migration.md in the Xen tree).
  * The header is always big-endian; the records use the byte order that the header's flags name.
@@ -15,6 +17,8 @@ export const FLAG_BIG_ENDIAN = 1;
 export const SUPPORTED_VERSIONS = [1, 2] as const;
 export type StreamVersion = (typeof SUPPORTED_VERSIONS)[number];
 export type Endian = 'little' | 'big';
+/** This machine's byte order: a daemon writes its own state in it, as C xenstored does. */
+export const HOST_ENDIAN: Endian = endianness() === 'LE' ? 'little' : 'big';
 
 export const RecordType = {
 	END: 0,

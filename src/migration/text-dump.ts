@@ -12,9 +12,8 @@
  * oxenstored's `/@introduceDomain` and `/@releaseDomain` (it keeps special nodes as children of
  * the root) read as the special nodes `@introduceDomain` and `@releaseDomain`; END at the end.
  */
-import { endianness } from 'node:os';
 import type { StreamHeader } from './codec/header.ts';
-import { NO_TARGET, PERM_LETTERS, type PermLetter } from './constants.ts';
+import { HOST_ENDIAN, NO_TARGET, PERM_LETTERS, type PermLetter } from './constants.ts';
 import { type ProblemHandler, problemReporter, StreamError } from './problems.ts';
 import type { ByteSource, ReadOptions, StreamItem } from './reader.ts';
 import {
@@ -30,8 +29,7 @@ export const TEXT_DUMP_HEADER = '$xenstored-dump-format';
 /** Longest line accepted: a store line of a 4 KiB value with a long path and perms is far less. */
 export const MAX_LINE_LENGTH = 1024 * 1024;
 
-const hostEndian = endianness() === 'LE' ? 'little' : 'big';
-export const TEXT_DUMP_HEADER_AS_STREAM: StreamHeader = { version: 1, endian: hostEndian };
+export const TEXT_DUMP_HEADER_AS_STREAM: StreamHeader = { version: 1, endian: HOST_ENDIAN };
 
 export function looksLikeTextDump(buf: Buffer): boolean {
 	const n = Math.min(buf.length, TEXT_DUMP_HEADER.length);
