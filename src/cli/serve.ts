@@ -1,7 +1,7 @@
 /**
  * The daemon proper, loaded only once the command line is known to ask for it: `--help`, which
- * a predecessor runs to identify its successor before every live update, then answers without
- * loading the daemon's modules (about 100 ms of a live update).
+ * a predecessor may run to identify its successor (liveupdate/target.ts), is answered without
+ * loading the daemon's modules.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';

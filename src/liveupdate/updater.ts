@@ -14,7 +14,7 @@ import type { UpdatePlan, Updater } from './control.ts';
 import { extrasPath, writeExtras } from './extras.ts';
 import { HANDOVER_ENV, SENT_FD_BASE, type SentHandle, type ToPredecessor, type ToSuccessor } from './ipc.ts';
 import { type Snapshot, writeSnapshot } from './snapshot.ts';
-import { isScript, probeTarget, successorArgs, type TargetKind } from './target.ts';
+import { identifyTarget, isScript, successorArgs, type TargetKind } from './target.ts';
 import { waitForTakeover } from './wait.ts';
 
 /** How long clients get to take output written before the handover. */
@@ -46,7 +46,7 @@ export interface UpdaterOptions {
 }
 
 /**
- * Live update of this daemon: check that the new binary starts, wait for transactions a foreign
+ * Live update of this daemon: find out what the new binary is, wait for transactions a foreign
  * successor cannot carry, stop handling requests, write the whole state to the state file, start
  * the successor with every socket at the descriptor numbers the state names, and wait until it
  * serves (it removes the state file). Then this process exits. If anything fails, this process goes
@@ -78,7 +78,7 @@ export class LiveUpdater implements Updater {
 		log.info(`live update to ${plan.binary} requested`);
 		let kind: TargetKind;
 		try {
-			kind = await probeTarget(plan.binary);
+			kind = await identifyTarget(plan.binary);
 		} catch (e) {
 			return `New binary cannot start: ${(e as Error).message}`;
 		}
