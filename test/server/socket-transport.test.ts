@@ -88,4 +88,33 @@ describe('SocketTransport', () => {
 		transport.attach({ data() {}, drain() {}, close: (reason) => closed.push(reason), reset() {} });
 		assert.deepEqual(closed, ['peer closed the connection before it was served']);
 	});
+
+	it('holds what the kernel does not take, and delivers everything in order once the peer reads', async (t) => {
+		const { served, peer, close } = await pair('backlog');
+		t.after(close);
+		peer.pause();
+		const transport = new SocketTransport(served);
+		let drained = 0;
+		transport.attach({ data() {}, drain: () => drained++, close() {}, reset() {} });
+		// Far more than a Unix socket's buffers hold: the kernel takes part, the rest waits.
+		const chunks = Array.from({ length: 64 }, (_, i) => Buffer.alloc(16 * 1024, i));
+		const accepted = chunks.map((chunk) => transport.write(chunk));
+		assert.equal(accepted.at(-1), false, 'back-pressure is reported past the high-water mark');
+		assert.equal(transport.settled(), false);
+		const expected = Buffer.concat(chunks);
+		const got: Buffer[] = [];
+		let length = 0;
+		await new Promise<void>((resolve) => {
+			peer.on('data', (chunk: Buffer) => {
+				got.push(chunk);
+				length += chunk.length;
+				if (length >= expected.length) resolve();
+			});
+			peer.resume();
+		});
+		assert.ok(Buffer.concat(got).equals(expected), 'every byte arrives, in the order written');
+		await sleep(20);
+		assert.ok(drained > 0, 'the connection hears that it may write again');
+		assert.equal(transport.settled(), true);
+	});
 });
