@@ -1,3 +1,4 @@
+import { Children } from './children.ts';
 import type { Perms } from './perms.ts';
 
 /**
@@ -19,26 +20,6 @@ export function valueFromBytes(bytes: Buffer): Value {
 /** A value's bytes, for a migration stream. */
 export function valueBytes(value: Value): Buffer {
 	return Buffer.from(value, 'latin1');
-}
-
-/**
- * A node's child list: its children by name in creation order (the order DIRECTORY reports), with
- * what leaves need never pay for. Only nodes that have had children carry one, and it stays (empty)
- * once the last child goes, so that its generation keeps moving forward.
- */
-export class Children extends Map<string, Node> {
-	/** Bytes the child list takes on the wire: each name plus its NUL. */
-	bytes = 0;
-	/** Generation of the last change of the list. */
-	gen: number;
-	/** The owning node's data generation, kept here once it has children (see Node). */
-	dataGen: number;
-
-	constructor(gen: number, dataGen: number) {
-		super();
-		this.gen = gen;
-		this.dataGen = dataGen;
-	}
 }
 
 /**

@@ -115,6 +115,44 @@ describe('live update: tsxenstored to tsxenstored', () => {
 		xs.close();
 	});
 
+	it('carries a long child list in order, with children added and removed while it is handed over', async () => {
+		const xs = await client(daemon.socket);
+		// Long enough for the store's table form of a child list (store/children.ts), with holes.
+		const expected: string[] = [];
+		for (let start = 0; start < 3000; start += 500) {
+			const batch = Array.from({ length: 500 }, (_, i) => `c${start + i}`);
+			await Promise.all(batch.map((name) => xs.write(`/lu/long/${name}`, name)));
+			expected.push(...batch);
+		}
+		for (let i = 1; i < 3000; i += 3) await xs.rm(`/lu/long/c${i}`);
+		const kept = expected.filter((name) => Number(name.slice(1)) % 3 !== 1);
+		expected.splice(0, expected.length, ...kept);
+		let stop = false;
+		let step = 0;
+		// Changes go on through the snapshot walk and up to the handover.
+		const changer = (async () => {
+			while (!stop) {
+				const added = `n${step}`;
+				await xs.write(`/lu/long/${added}`, added);
+				expected.push(added);
+				// c0, c3, c6, ...: there until removed here (removing what is gone already is no error).
+				const gone = `c${step * 3}`;
+				await xs.rm(`/lu/long/${gone}`);
+				if (expected.includes(gone)) expected.splice(expected.indexOf(gone), 1);
+				step++;
+			}
+		})();
+		await eventually(() => step > 10, 'changes to get going');
+		const result = await liveUpdate(daemon.clientEnv, TSXENSTORED);
+		stop = true;
+		await changer;
+		assert.equal(result.code, 0, result.output);
+		assert.deepEqual(await xs.directory('/lu/long'), expected);
+		assert.equal(await xs.readString(`/lu/long/${expected.at(-1)}`), expected.at(-1));
+		await xs.rm('/lu/long');
+		xs.close();
+	});
+
 	it('passes test-xenstore after updates', async () => {
 		const r = await run(join(XEN_BIN, 'test-xenstore'), [], daemon.clientEnv);
 		assert.equal(r.code, 0, r.output);
