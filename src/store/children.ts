@@ -28,9 +28,10 @@ const EMPTY_SLOT = -1;
  * names: 93 bytes per child against 130, node object included).
  *
  * A removed child leaves a hole (its name undefined) that iteration skips; holes go when the
- * arrays are rebuilt, which happens only as children are added, so the cost stays amortised
- * constant per change. An iteration in progress keeps the arrays it began with: after a rebuild
- * it no longer sees later changes (walks that run across changes look at generations anyway).
+ * arrays are rebuilt: when the index would be more than half full, or when seven eighths of the
+ * arrays are holes, so the cost stays amortised constant per change and a list that shrank does
+ * not keep the memory it once took. An iteration in progress keeps the arrays it began with: after
+ * a rebuild it no longer sees later changes (walks that run across changes look at generations).
  */
 class ChildTable {
 	names: Array<string | undefined> = [];
@@ -78,6 +79,8 @@ class ChildTable {
 		this.names[at] = undefined;
 		this.nodes[at] = undefined;
 		this.live--;
+		// A list that shrank to an eighth of its arrays gives the rest back.
+		if (this.live * 8 < this.names.length && this.names.length > 8 * TABLE_ABOVE) this.rebuild();
 		return true;
 	}
 

@@ -127,6 +127,27 @@ describe('Children, a Map while short and a table once long', () => {
 		}
 	});
 
+	it('stays right through a list growing long, shrinking to a few and growing again', () => {
+		const list = new Children(1, 1);
+		const model = new Map<string, Node>();
+		const add = (n: string, gen: number) => {
+			const node = leaf(gen);
+			list.set(n, node);
+			model.set(n, node);
+		};
+		for (let i = 0; i < 20 * TABLE_ABOVE; i++) add(`c${i}`, i);
+		// Down to one child in a hundred, then a second generation of names among the survivors.
+		for (let i = 0; i < 20 * TABLE_ABOVE; i++) {
+			if (i % 100 !== 0) assert.equal(list.delete(`c${i}`), model.delete(`c${i}`));
+		}
+		assert.equal(list.size, model.size);
+		for (let i = 0; i < 3 * TABLE_ABOVE; i++) add(`d${i}`, i);
+		add('c0', 1);
+		assert.deepEqual([...list.keys()], [...model.keys()]);
+		for (const n of model.keys()) assert.equal(list.get(n), model.get(n));
+		assert.equal(list.get('c1'), undefined);
+	});
+
 	// The walks copy the lists they hold across changes (PreOrderWalk); what an iterator sees while its
 	// list changes is only bounded: a Map's iterator may see a child removed and added again twice,
 	// and ends if the list becomes a table; a table's keeps the arrays it began with.
