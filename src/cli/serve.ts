@@ -10,9 +10,11 @@ import { HANDOVER_ENV, receiveHandover } from '../liveupdate/ipc.ts';
 import { loadSnapshot, restoreDaemon } from '../liveupdate/restore.ts';
 import { warmUpRestore } from '../liveupdate/warm-up.ts';
 import { warmUpRequests } from '../liveupdate/warm-up-requests.ts';
+import { randomSeeds } from '../migration/path-set.ts';
 import { emptyNursery } from '../server/collector.ts';
 import { Daemon } from '../server/daemon.ts';
 import { createLogger } from '../server/log.ts';
+import { seedChildHash } from '../store/children.ts';
 import { type Locations, locations } from './environment.ts';
 import type { Options } from './options.ts';
 
@@ -79,6 +81,8 @@ export async function serve(argv: string[], options: Options): Promise<void> {
 	}
 	delete process.env[NOTIFY_FD_ENV];
 
+	// Long child lists hash names under a seed clients cannot know (store/children.ts).
+	seedChildHash(randomSeeds()[0]);
 	const log = createLogger(process.stderr, options.verbose);
 	for (const reason of options.ignored) log.info(`option ${reason}`);
 	const daemon = new Daemon({

@@ -12,7 +12,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
  * Two hash seeds in [1, 2^31 - 2] from the kernel's random source. Read directly: node:crypto takes
  * about 15 ms to load, which every start of the daemon and every live update would pay.
  */
-function randomSeeds(): [number, number] {
+export function randomSeeds(): [number, number] {
 	const bytes = Buffer.alloc(8);
 	const fd = openSync('/dev/urandom', 'r');
 	try {

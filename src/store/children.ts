@@ -11,11 +11,29 @@ function ownCopy(name: string): string {
 	return name.length < 13 ? name : Buffer.from(name, 'latin1').toString('latin1');
 }
 
-/** FNV-1a over the name's characters (names are ASCII: the path rules allow nothing else). */
+/**
+ * The seed of the tables' hash. Fixed until the daemon sets a random one at start (seedChildHash):
+ * with a seed a client cannot know, it cannot choose names that all land in one place and make
+ * every lookup in a list walk all of it. The store itself stays deterministic.
+ */
+let seed = 0x9747b28c;
+
+export function seedChildHash(value: number): void {
+	seed = value | 0;
+}
+
+/** A 32-bit hash of the name's characters under the seed (MurmurHash3's mixing). */
 function hashName(name: string): number {
-	let h = 0x811c9dc5;
-	for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-	return h >>> 0;
+	let h = seed ^ name.length;
+	for (let i = 0; i < name.length; i++) {
+		h = Math.imul(h ^ name.charCodeAt(i), 0xcc9e2d51);
+		h = (h << 15) | (h >>> 17);
+	}
+	h ^= h >>> 16;
+	h = Math.imul(h, 0x85ebca6b);
+	h ^= h >>> 13;
+	h = Math.imul(h, 0xc2b2ae35);
+	return (h ^ (h >>> 16)) >>> 0;
 }
 
 const EMPTY_SLOT = -1;
