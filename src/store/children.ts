@@ -4,7 +4,7 @@ import type { Node } from './node.ts';
  * Child lists longer than this leave the Map for a ChildTable. Below it the Map is smaller and
  * its interned names are shared between parents (`device`, `backend`, `0` recur everywhere).
  */
-export const TABLE_ABOVE = 64;
+export const TABLE_ABOVE = 256;
 
 /** A name as a string of its own: a slice of 13 or more characters would keep its whole path. */
 function ownCopy(name: string): string {
