@@ -133,28 +133,34 @@ export function walkPreOrder(path: string, node: Node, visit: (path: string, nod
  * at once), so a child added later is not visited, one removed later still is, and a removed
  * subtree being walked is walked to its end. Live update's snapshot relies on generations to put
  * such nodes right (liveupdate/snapshot.ts).
+ *
+ * With `since`, only nodes whose generation is above it are visited (see walkChangedPreOrder).
  */
 export class PreOrderWalk {
 	private readonly visit: (path: string, node: Node) => void;
+	private readonly since: number;
 	private readonly stack: ListFrame[] = [];
 	private started = false;
 	private readonly start: [string, Node];
 
-	constructor(path: string, node: Node, visit: (path: string, node: Node) => void) {
+	constructor(path: string, node: Node, visit: (path: string, node: Node) => void, since = -1) {
 		this.visit = visit;
+		this.since = since;
 		this.start = [path, node];
 	}
 
 	/** Visit up to `limit` more nodes; false once every node has been visited. */
 	step(limit: number): boolean {
-		const { stack, visit } = this;
+		const { stack, visit, since } = this;
 		let left = limit;
 		if (!this.started) {
 			this.started = true;
 			const [path, node] = this.start;
-			visit(path, node);
-			left--;
-			if (node.children !== undefined) stack.push(listFrame(path, node.children));
+			if (node.generation > since) {
+				visit(path, node);
+				left--;
+			}
+			if (node.children !== undefined) stack.push(listFrame(path, node.children, since));
 		}
 		while (stack.length > 0) {
 			if (left <= 0) return true;
@@ -166,9 +172,11 @@ export class PreOrderWalk {
 			const i = top.next++;
 			const child = top.nodes[i]!;
 			const p = top.path === '/' ? `/${top.names[i]}` : `${top.path}/${top.names[i]}`;
-			visit(p, child);
-			left--;
-			if (child.children !== undefined) stack.push(listFrame(p, child.children));
+			if (child.generation > since) {
+				visit(p, child);
+				left--;
+			}
+			if (child.children !== undefined) stack.push(listFrame(p, child.children, since));
 		}
 		return false;
 	}
@@ -182,12 +190,18 @@ interface ListFrame {
 	next: number;
 }
 
-function listFrame(path: string, children: Map<string, Node>): ListFrame {
+/**
+ * A list's children to walk, in order: those changed after `since` and the parents (which may
+ * hold changed ones). Generations start at 0, so with -1 every child is taken.
+ */
+function listFrame(path: string, children: Map<string, Node>, since: number): ListFrame {
 	const names: string[] = [];
 	const nodes: Node[] = [];
 	children.forEach((child, name) => {
-		names.push(name);
-		nodes.push(child);
+		if (child.children !== undefined || child.generation > since) {
+			names.push(name);
+			nodes.push(child);
+		}
 	});
 	return { path, names, nodes, next: 0 };
 }
@@ -204,32 +218,5 @@ export function walkChangedPreOrder(
 	since: number,
 	visit: (path: string, node: Node) => void,
 ): void {
-	if (node.generation > since) visit(path, node);
-	if (node.children === undefined) return;
-	const stack: ListFrame[] = [changedFrame(path, node.children, since)];
-	while (stack.length > 0) {
-		const top = stack[stack.length - 1]!;
-		if (top.next === top.nodes.length) {
-			stack.pop();
-			continue;
-		}
-		const i = top.next++;
-		const child = top.nodes[i]!;
-		const p = top.path === '/' ? `/${top.names[i]}` : `${top.path}/${top.names[i]}`;
-		if (child.generation > since) visit(p, child);
-		if (child.children !== undefined) stack.push(changedFrame(p, child.children, since));
-	}
-}
-
-/** The children to look at further, in order: changed ones and parents. */
-function changedFrame(path: string, children: Map<string, Node>, since: number): ListFrame {
-	const names: string[] = [];
-	const nodes: Node[] = [];
-	children.forEach((child, name) => {
-		if (child.children !== undefined || child.generation > since) {
-			names.push(name);
-			nodes.push(child);
-		}
-	});
-	return { path, names, nodes, next: 0 };
+	new PreOrderWalk(path, node, visit, since).step(Number.POSITIVE_INFINITY);
 }
