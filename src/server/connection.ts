@@ -38,6 +38,30 @@ const MAX_QUEUED_OUTPUT = 16 * 1024 * 1024;
 const TURN_OUTPUT_LIMIT = 256 * 1024;
 
 /**
+ * The last watch event encoded, shared by every connection it goes to: one write usually sends
+ * the same path and token to many watchers (a toolstack's or a backend's connections), and frames
+ * are never changed once queued. Sharing the payload string also lets each connection's dedupe
+ * hash it once, not once per watcher.
+ */
+let lastEvent: { path: string; token: string; payload: string; frame: Buffer } | undefined;
+
+function eventFrame(path: string, token: string): { payload: string; frame: Buffer } {
+	const last = lastEvent;
+	if (last !== undefined && last.path === path && last.token === token) return last;
+	const payload = `${path}\0${token}\0`;
+	const event = { path, token, payload, frame: encodeFrame(MessageType.WATCH_EVENT, 0, 0, payload) };
+	lastEvent = event;
+	return event;
+}
+
+/**
+ * Distinct events a connection remembers from earlier flushes before its dedupe is emptied: the
+ * dedupe is a Map from payload to the flush it was queued in, so that a flush allocates nothing
+ * (clearing a Set allocates a new table, once per watcher on a fan-out).
+ */
+const DEDUPE_KEPT = 32;
+
+/**
  * One client: its transport, the requests it sends (processed in order, one reply each) and what
  * it holds in the store (transactions, watches). Replies and events are queued and written once
  * per event-loop turn; while the peer does not take its output, no further request is processed.
@@ -53,8 +77,13 @@ export class Connection implements Session {
 	private reader = new FrameReader();
 	private out: Buffer[] = [];
 	private outBytes = 0;
-	/** Events queued and not yet written: an identical one is not queued twice (as in C). */
-	private readonly queuedEvents = new Set<string>();
+	/**
+	 * Events queued and not yet written, as payload to the flush they wait for: an identical one is
+	 * not queued twice (as in C). Entries from earlier flushes are stale (see DEDUPE_KEPT).
+	 */
+	private readonly queuedEvents = new Map<string, number>();
+	/** Counts flushes, so that the dedupe's entries from earlier ones count for nothing. */
+	private flushes = 0;
 	private lastTxId = 0;
 	private afterReply: Array<[string, string]> = [];
 	/** Replies queued and not yet handed to the transport (the `outstanding` quota of guests). */
@@ -221,15 +250,15 @@ export class Connection implements Session {
 
 	deliverEvent(path: string, token: string): void {
 		if (this.isClosed) return;
-		const payload = `${path}\0${token}\0`;
 		// An event that cannot fit in a message is not sent at all (as in C xenstored).
-		if (payload.length > PAYLOAD_MAX) return;
+		if (path.length + token.length + 2 > PAYLOAD_MAX) return;
+		const { payload, frame } = eventFrame(path, token);
 		if (path.charCodeAt(0) !== 64) {
-			if (this.queuedEvents.has(payload)) return;
-			this.queuedEvents.add(payload);
+			if (this.queuedEvents.get(payload) === this.flushes) return;
+			this.queuedEvents.set(payload, this.flushes);
 		}
 		if (this.eventWaitingSince === 0) this.eventWaitingSince = Date.now();
-		this.enqueue(encodeFrame(MessageType.WATCH_EVENT, 0, 0, payload));
+		this.enqueue(frame);
 	}
 
 	/** How long a watch event has waited for this peer to take it, in milliseconds (0: none waits). */
@@ -262,7 +291,8 @@ export class Connection implements Session {
 		this.out.length = 0;
 		this.outBytes = 0;
 		this.pendingReplies = 0;
-		if (this.queuedEvents.size > 0) this.queuedEvents.clear();
+		this.flushes++;
+		if (this.queuedEvents.size > DEDUPE_KEPT) this.queuedEvents.clear();
 		if (!this.transport.write(batch)) this.blocked = true;
 		else this.eventWaitingSince = 0;
 		// Requests left waiting because this turn's output was large go on now.

@@ -327,6 +327,19 @@ const cases: Case[] = [
 		],
 	},
 	{
+		name: 'two watches with one token over the same node: one event per change, again for each change',
+		conns: 3,
+		steps: [
+			watch('$/a', 'same', { c: 1 }),
+			watch('$/a/b', 'same', { c: 1 }),
+			watch('$/a/b', 'other', { c: 2 }),
+			write('$/a/b/c', 'v'),
+			write('$/a/b/c', 'v'),
+			write('$/a/b', 'w'),
+			write('$/a/b/c', 'v'),
+		],
+	},
+	{
 		name: 'removing a node with many children fires once at a watch above it',
 		steps: [
 			watch('$', 'tok'),
