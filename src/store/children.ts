@@ -6,11 +6,6 @@ import type { Node } from './node.ts';
  */
 export const TABLE_ABOVE = 256;
 
-/** A name as a string of its own: a slice of 13 or more characters would keep its whole path. */
-function ownCopy(name: string): string {
-	return name.length < 13 ? name : Buffer.from(name, 'latin1').toString('latin1');
-}
-
 /**
  * The seed of the tables' hash. Fixed until the daemon sets a random one at start (seedChildHash):
  * with a seed a client cannot know, it cannot choose names that all land in one place and make
@@ -39,37 +34,56 @@ function hashName(name: string): number {
 const EMPTY_SLOT = -1;
 
 /**
- * A long child list: names and nodes in two arrays in creation order, found through an
- * open-addressing index of positions. A Map would intern every name, and V8's table of interned
- * strings costs about 20 bytes per distinct name outside the heap and never shrinks; a Map entry
- * also takes about 16 bytes more than one here. Measured in the store with 200,000 children of one
- * node: 101 bytes of heap per child, node and name included, against 117 and 19 outside the heap.
+ * A long child list: its names' bytes end to end in one buffer, its nodes in an array, both in
+ * creation order, found through an open-addressing index of positions. Names are not kept as
+ * strings: a string costs 24 bytes or more and a slot that points to it 8 more, where its bytes
+ * here cost their length and an offset 4. A Map would also intern every name, and V8's table of
+ * interned strings costs about 20 bytes per distinct name outside the heap and never shrinks.
+ * Names are strings again only where one is asked for (a listing, a walk that takes the child).
  *
- * A removed child leaves a hole (its name undefined) that iteration skips; holes go when the
+ * A removed child leaves a hole (its node undefined) that iteration skips; holes go when the
  * arrays are rebuilt: when the index would be more than half full, or when seven eighths of the
  * arrays are holes, so the cost stays amortised constant per change and a list that shrank does
  * not keep the memory it once took. An iteration in progress keeps the arrays it began with: after
  * a rebuild it no longer sees later changes (walks that run across changes look at generations).
  */
 class ChildTable {
-	names: Array<string | undefined> = [];
+	/** Names' bytes (latin1, as the store's strings), entry i's from starts[i] to starts[i + 1]. */
+	bytes: Buffer;
+	/** Where each entry's name starts in `bytes`; one more than there are entries. */
+	starts: Int32Array;
 	nodes: Array<Node | undefined> = [];
 	live = 0;
 	private index: Int32Array;
 	private mask: number;
 
-	constructor(capacity: number) {
+	constructor(capacity: number, nameBytes: number) {
 		let slots = 16;
 		while (slots < capacity * 2) slots *= 2;
 		this.index = new Int32Array(slots).fill(EMPTY_SLOT);
 		this.mask = slots - 1;
+		this.bytes = Buffer.allocUnsafeSlow(Math.max(64, nameBytes));
+		this.starts = new Int32Array(Math.max(16, capacity + 1));
+	}
+
+	/** Entry `at`'s name, as a string. */
+	nameAt(at: number): string {
+		return this.bytes.toString('latin1', this.starts[at]!, this.starts[at + 1]!);
+	}
+
+	private nameIs(at: number, name: string): boolean {
+		const { bytes, starts } = this;
+		const from = starts[at]!;
+		if (starts[at + 1]! - from !== name.length) return false;
+		for (let i = 0; i < name.length; i++) if (bytes[from + i] !== name.charCodeAt(i)) return false;
+		return true;
 	}
 
 	private position(name: string): number {
-		const { index, names, mask } = this;
+		const { index, nodes, mask } = this;
 		for (let slot = hashName(name) & mask; ; slot = (slot + 1) & mask) {
 			const at = index[slot]!;
-			if (at === EMPTY_SLOT || names[at] === name) return at;
+			if (at === EMPTY_SLOT || (nodes[at] !== undefined && this.nameIs(at, name))) return at;
 		}
 	}
 
@@ -85,44 +99,86 @@ class ChildTable {
 			return;
 		}
 		// Holes count against the index's load too: rebuild (and grow if need be) at half full.
-		if ((this.names.length + 1) * 2 > this.index.length) this.rebuild();
-		this.insert(ownCopy(name), node);
+		if ((this.nodes.length + 1) * 2 > this.index.length) this.rebuild();
+		this.insert(name, node);
 		this.live++;
 	}
 
 	delete(name: string): boolean {
 		const at = this.position(name);
 		if (at === EMPTY_SLOT) return false;
-		// The index still leads here; a name that is undefined never matches, so lookups go on.
-		this.names[at] = undefined;
+		// The index still leads here; a hole never matches, so lookups go on past it.
 		this.nodes[at] = undefined;
 		this.live--;
 		// A list that shrank to an eighth of its arrays gives the rest back.
-		if (this.live * 8 < this.names.length && this.names.length > 8 * TABLE_ABOVE) this.rebuild();
+		if (this.live * 8 < this.nodes.length && this.nodes.length > 8 * TABLE_ABOVE) this.rebuild();
 		return true;
 	}
 
+	/** Append an entry: its name's bytes, its start, its slot in the index. */
 	private insert(name: string, node: Node): void {
+		const count = this.nodes.length;
+		if (count + 2 > this.starts.length) {
+			const grown = new Int32Array(this.starts.length * 2);
+			grown.set(this.starts);
+			this.starts = grown;
+		}
+		const from = this.starts[count]!;
+		const to = from + name.length;
+		if (to > this.bytes.length) {
+			const grown = Buffer.allocUnsafeSlow(Math.max(to, this.bytes.length * 2));
+			this.bytes.copy(grown, 0, 0, from);
+			this.bytes = grown;
+		}
+		this.bytes.write(name, from, 'latin1');
+		this.starts[count + 1] = to;
 		const { index, mask } = this;
 		let slot = hashName(name) & mask;
 		while (index[slot] !== EMPTY_SLOT) slot = (slot + 1) & mask;
-		index[slot] = this.names.length;
-		this.names.push(name);
+		index[slot] = count;
 		this.nodes.push(node);
 	}
 
-	/** New arrays without the holes, and an index at most a quarter full. */
+	/** See Children.namesFrom; the names before are passed over by their lengths alone. */
+	namesFrom(offset: number, take: (name: string, pos: number) => boolean): void {
+		const { nodes, starts } = this;
+		let pos = 0;
+		let at = 0;
+		for (; at < nodes.length; at++) {
+			if (nodes[at] === undefined) continue;
+			const end = pos + starts[at + 1]! - starts[at]! + 1;
+			if (end > offset) break;
+			pos = end;
+		}
+		for (; at < nodes.length; at++) {
+			if (nodes[at] === undefined) continue;
+			const name = this.nameAt(at);
+			if (!take(name, pos)) return;
+			pos += name.length + 1;
+		}
+	}
+
+	/**
+	 * New arrays without the holes, and an index at most a third full: at least a sixth of it is
+	 * then filled before the next rebuild (amortised constant), and it is never more than six times
+	 * the entries (a quarter, rounded up to a power of two, made 200,000 children take 1,048,576
+	 * slots: 21 bytes each).
+	 */
 	private rebuild(): void {
-		const { names, nodes } = this;
+		const { bytes, starts, nodes } = this;
 		let slots = 16;
-		while (slots < (this.live + 1) * 4) slots *= 2;
+		while (slots < (this.live + 1) * 3) slots *= 2;
 		this.index = new Int32Array(slots).fill(EMPTY_SLOT);
 		this.mask = slots - 1;
-		this.names = [];
+		let liveBytes = 0;
+		for (let i = 0; i < nodes.length; i++)
+			if (nodes[i] !== undefined) liveBytes += starts[i + 1]! - starts[i]!;
+		this.bytes = Buffer.allocUnsafeSlow(Math.max(64, liveBytes * 2));
+		this.starts = new Int32Array(Math.max(16, this.live * 2 + 1));
 		this.nodes = [];
-		for (let i = 0; i < names.length; i++) {
-			const name = names[i];
-			if (name !== undefined) this.insert(name, nodes[i]!);
+		for (let i = 0; i < nodes.length; i++) {
+			const node = nodes[i];
+			if (node !== undefined) this.insert(bytes.toString('latin1', starts[i]!, starts[i + 1]!), node);
 		}
 	}
 }
@@ -171,7 +227,9 @@ export class Children extends Map<string, Node> {
 		} else if (super.size < TABLE_ABOVE || super.has(name)) {
 			super.set(name, node);
 		} else {
-			const moved = new ChildTable(super.size + 1);
+			let nameBytes = name.length;
+			for (const childName of super.keys()) nameBytes += childName.length;
+			const moved = new ChildTable(super.size + 1, nameBytes * 2);
 			super.forEach((child, childName) => {
 				moved.set(childName, child);
 			});
@@ -198,10 +256,54 @@ export class Children extends Map<string, Node> {
 			super.forEach(visit);
 			return;
 		}
-		const { names, nodes } = table;
-		for (let i = 0; i < names.length; i++) {
-			const name = names[i];
-			if (name !== undefined) visit(nodes[i]!, name, this);
+		const { nodes } = table;
+		for (let i = 0; i < nodes.length; i++) {
+			const node = nodes[i];
+			if (node !== undefined) visit(node, table.nameAt(i), this);
+		}
+	}
+
+	/**
+	 * Append the children `wanted` takes, and their names, to `names` and `nodes`, in order. Unlike
+	 * forEach, a table makes no string for a child not taken: a walk for what changed looks at every
+	 * child and takes few.
+	 */
+	select(wanted: (node: Node) => boolean, names: string[], nodes: Node[]): void {
+		const { table } = this;
+		if (table === undefined) {
+			super.forEach((node, name) => {
+				if (wanted(node)) {
+					names.push(name);
+					nodes.push(node);
+				}
+			});
+			return;
+		}
+		const held = table.nodes;
+		for (let i = 0; i < held.length; i++) {
+			const node = held[i];
+			if (node !== undefined && wanted(node)) {
+				names.push(table.nameAt(i));
+				nodes.push(node);
+			}
+		}
+	}
+
+	/**
+	 * DIRECTORY_PART's walk: each name from the one that byte `offset` of the listing (each name and
+	 * a NUL) falls in, with where it starts there, until `take` returns false. A table passes over
+	 * the names before without making strings of them.
+	 */
+	namesFrom(offset: number, take: (name: string, pos: number) => boolean): void {
+		const { table } = this;
+		if (table !== undefined) {
+			table.namesFrom(offset, take);
+			return;
+		}
+		let pos = 0;
+		for (const name of super.keys()) {
+			if (pos + name.length + 1 > offset && !take(name, pos)) return;
+			pos += name.length + 1;
 		}
 	}
 
@@ -223,23 +325,29 @@ export class Children extends Map<string, Node> {
 	}
 }
 
-// An iteration keeps the arrays it began with (see ChildTable).
+/**
+ * An iteration keeps the entries there were when it began, and sees their removal until the table
+ * is rebuilt (see ChildTable). What it captures stays valid: a name's bytes are never overwritten,
+ * growth and rebuilds copy them into new buffers.
+ */
 function* tableEntries(table: ChildTable): MapIterator<[string, Node]> {
-	const { names, nodes } = table;
-	for (let i = 0; i < names.length; i++) {
-		const name = names[i];
-		if (name !== undefined) yield [name, nodes[i]!];
+	const { nodes, bytes, starts } = table;
+	const count = nodes.length;
+	for (let i = 0; i < count; i++) {
+		const node = nodes[i];
+		if (node !== undefined) yield [bytes.toString('latin1', starts[i]!, starts[i + 1]!), node];
 	}
 }
 
 function* tableKeys(table: ChildTable): MapIterator<string> {
-	const { names } = table;
-	for (let i = 0; i < names.length; i++) {
-		const name = names[i];
-		if (name !== undefined) yield name;
-	}
+	for (const [name] of tableEntries(table)) yield name;
 }
 
 function* tableValues(table: ChildTable): MapIterator<Node> {
-	for (const [, node] of tableEntries(table)) yield node;
+	const { nodes } = table;
+	const count = nodes.length;
+	for (let i = 0; i < count; i++) {
+		const node = nodes[i];
+		if (node !== undefined) yield node;
+	}
 }

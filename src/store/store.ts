@@ -336,28 +336,29 @@ export class Store {
 	directoryPart(caller: Caller, tx: Transaction | undefined, path: string, offset: number): DirectoryPart {
 		const node = this.checked(caller, tx, path, Access.READ);
 		const generation = tx ? (node as TxNode).generation : (node as Node).generation;
-		const names = tx ? tx.children(path) : (node as Node).children?.keys();
 		const room = PAYLOAD_MAX - (String(generation).length + 1) - 1;
 		const parts: Buffer[] = [];
-		let pos = 0;
 		let used = 0;
 		let complete = true;
-		if (names !== undefined) {
-			for (const name of names) {
-				const end = pos + name.length + 1;
-				if (end <= offset) {
-					pos = end;
-					continue;
-				}
-				const entry = `${name}\0`.slice(Math.max(0, offset - pos));
-				if (used + entry.length - 1 >= room) {
-					complete = false;
-					break;
-				}
-				parts.push(Buffer.from(entry, 'latin1'));
-				used += entry.length;
-				pos = end;
+		// Each name from the one the offset falls in, `pos` its place in the whole list; false: full.
+		const take = (name: string, pos: number): boolean => {
+			const entry = `${name}\0`.slice(Math.max(0, offset - pos));
+			if (used + entry.length - 1 >= room) {
+				complete = false;
+				return false;
 			}
+			parts.push(Buffer.from(entry, 'latin1'));
+			used += entry.length;
+			return true;
+		};
+		if (tx) {
+			let pos = 0;
+			for (const name of tx.children(path)) {
+				if (pos + name.length + 1 > offset && !take(name, pos)) break;
+				pos += name.length + 1;
+			}
+		} else {
+			(node as Node).children?.namesFrom(offset, take);
 		}
 		return { generation, names: Buffer.concat(parts, used), complete };
 	}

@@ -1,3 +1,4 @@
+import type { Children } from './children.ts';
 import { EMPTY_VALUE, Node } from './node.ts';
 import { INTRODUCE_DOMAIN, RELEASE_DOMAIN } from './path.ts';
 import { Access, DEFAULT_PERMS, DOMID_ANY, type Perms } from './perms.ts';
@@ -194,15 +195,10 @@ interface ListFrame {
  * A list's children to walk, in order: those changed after `since` and the parents (which may
  * hold changed ones). Generations start at 0, so with -1 every child is taken.
  */
-function listFrame(path: string, children: Map<string, Node>, since: number): ListFrame {
+function listFrame(path: string, children: Children, since: number): ListFrame {
 	const names: string[] = [];
 	const nodes: Node[] = [];
-	children.forEach((child, name) => {
-		if (child.children !== undefined || child.generation > since) {
-			names.push(name);
-			nodes.push(child);
-		}
-	});
+	children.select((child) => child.children !== undefined || child.generation > since, names, nodes);
 	return { path, names, nodes, next: 0 };
 }
 

@@ -6,9 +6,13 @@ import { Node } from '../../src/store/node.ts';
 import { DEFAULT_PERMS } from '../../src/store/perms.ts';
 import { PreOrderWalk, walkChangedPreOrder, walkPostOrder } from '../../src/store/tree.ts';
 
-/** Names enough for lists well past the Map's limit, some long enough for V8 to slice them. */
+/**
+ * Names enough for lists well past the Map's limit: some long enough for V8 to slice them, some
+ * with bytes above 127 (the store's strings are latin1, and a table keeps names as bytes), many
+ * the start of others (`c1`, `c12`, `c123`).
+ */
 const NAMES = Array.from({ length: 3 * TABLE_ABOVE }, (_, i) =>
-	i % 5 === 0 ? `a-rather-long-child-name-${i}` : `c${i}`,
+	i % 5 === 0 ? `a-rather-long-child-name-${i}` : i % 7 === 0 ? `\u00e9t\u00e9\u00ff-${i}` : `c${i}`,
 );
 
 type Op =
@@ -78,6 +82,41 @@ function apply(list: Children, model: Map<string, Node>, step: Op): void {
 	}
 }
 
+/**
+ * namesFrom against the model's listing (each name and a NUL, end to end), from offsets at, inside
+ * and past names, taking a few names each time or all of them.
+ */
+function assertListingFrom(list: Children, model: Map<string, Node>): void {
+	const listing = [...model.keys()].map((n) => `${n}\0`).join('');
+	const starts: number[] = [];
+	let at = 0;
+	for (const n of model.keys()) {
+		starts.push(at);
+		at += n.length + 1;
+	}
+	for (const offset of [
+		0,
+		1,
+		5,
+		Math.floor(listing.length / 2),
+		listing.length - 1,
+		listing.length,
+		listing.length + 3,
+	]) {
+		for (const limit of [1, 3, Number.POSITIVE_INFINITY]) {
+			const got: Array<[string, number]> = [];
+			list.namesFrom(offset, (n, pos) => {
+				got.push([n, pos]);
+				return got.length < limit;
+			});
+			const first = starts.findIndex((s, i) => s + [...model.keys()][i]!.length + 1 > offset);
+			const want: Array<[string, number]> =
+				first < 0 ? [] : [...model.keys()].slice(first).map((n, i) => [n, starts[first + i]!]);
+			assert.deepEqual(got, want.slice(0, limit), `listing from byte ${offset}, ${limit} names`);
+		}
+	}
+}
+
 function assertSame(list: Children, model: Map<string, Node>): void {
 	assert.equal(list.size, model.size);
 	assert.deepEqual([...list.keys()], [...model.keys()]);
@@ -94,6 +133,18 @@ function assertSame(list: Children, model: Map<string, Node>): void {
 	});
 	assert.deepEqual(visited, [...model.keys()]);
 	assert.deepEqual([...list.values()], [...model.values()]);
+	const names: string[] = [];
+	const nodes: Node[] = [];
+	list.select((node) => node.dataGen % 2 === 0, names, nodes);
+	assert.deepEqual(
+		names,
+		[...model].filter(([, node]) => node.dataGen % 2 === 0).map(([n]) => n),
+	);
+	assert.deepEqual(
+		nodes.map((node, i) => model.get(names[i]!) === node),
+		nodes.map(() => true),
+	);
+	assertListingFrom(list, model);
 	for (const n of NAMES) {
 		assert.equal(list.get(n), model.get(n), `get(${n})`);
 		assert.equal(list.has(n), model.has(n));
