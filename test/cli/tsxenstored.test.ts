@@ -58,6 +58,20 @@ describe('tsxenstored command line', () => {
 		}
 	});
 
+	it('runs with one malloc arena and its V8 flags, as its first line says', async () => {
+		const daemon = await startTsxenstored();
+		try {
+			const pid = daemon.process.pid!;
+			const environ = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+			assert.ok(environ.includes('MALLOC_ARENA_MAX=1'), 'MALLOC_ARENA_MAX=1 in its environment');
+			const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
+			assert.ok(cmdline.includes('--max-semi-space-size=1'), cmdline.join(' '));
+			assert.ok(cmdline.includes('--optimize-for-size'), cmdline.join(' '));
+		} finally {
+			await daemon.stop();
+		}
+	});
+
 	it('traces each request and reply with -T, one line each, like C xenstored', async () => {
 		const dir = tempDir('cli-trace-');
 		const trace = join(dir, 'trace');
