@@ -3,7 +3,10 @@
 // and memory freed in them stayed with the process. 200,000 children of one node, two daemons
 // each, alternated: 90-96 bytes of anonymous memory per node at rest instead of 102-104, 149 at once
 // instead of 160-165; no change in CPU per write or transaction (8 clients, three rounds each).
-// The background daemon, and a successor that live update starts, inherit the setting.
+// Its cost: live update of a 200,000-node tree, downtime median 54 ms against 47 with an arena per
+// thread (ten updates each, alternated); none seen with 1,000 nodes, with or without 1,000
+// connections (four each). The background daemon, and a successor that live update starts,
+// inherit the setting.
 // The young generation is capped at 1 MiB: a daemon's garbage is short-lived and small, and the
 // default lets it grow to tens of MiB that stay resident; with millions of nodes that was half the
 // daemon's memory. Measured: no change in CPU per request, 402 -> 272 bytes of RSS per node.
