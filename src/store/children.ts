@@ -44,8 +44,9 @@ const EMPTY_SLOT = -1;
  * A removed child leaves a hole (its node undefined) that iteration skips; holes go when the
  * arrays are rebuilt: when the index would be more than half full, or when seven eighths of the
  * arrays are holes, so the cost stays amortised constant per change and a list that shrank does
- * not keep the memory it once took. An iteration in progress keeps the arrays it began with: after
- * a rebuild it no longer sees later changes (walks that run across changes look at generations).
+ * not keep the memory it once took. An iteration in progress sees the entries there were when it
+ * began, and their removal until a rebuild (tableEntries); walks that run across changes copy each
+ * list and look at generations (tree.ts).
  */
 class ChildTable {
 	/** Names' bytes (latin1, as the store's strings), entry i's from starts[i] to starts[i + 1]. */
@@ -300,11 +301,7 @@ export class Children extends Map<string, Node> {
 			table.namesFrom(offset, take);
 			return;
 		}
-		let pos = 0;
-		for (const name of super.keys()) {
-			if (pos + name.length + 1 > offset && !take(name, pos)) return;
-			pos += name.length + 1;
-		}
+		namesFromList(super.keys(), offset, take);
 	}
 
 	// A short list hands out the Map's own iterators; only a table needs generators.
@@ -322,6 +319,19 @@ export class Children extends Map<string, Node> {
 
 	override [Symbol.iterator](): MapIterator<[string, Node]> {
 		return this.entries();
+	}
+}
+
+/** Children.namesFrom over names already strings (a short list's, or a transaction's view). */
+export function namesFromList(
+	names: Iterable<string>,
+	offset: number,
+	take: (name: string, pos: number) => boolean,
+): void {
+	let pos = 0;
+	for (const name of names) {
+		if (pos + name.length + 1 > offset && !take(name, pos)) return;
+		pos += name.length + 1;
 	}
 }
 

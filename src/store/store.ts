@@ -1,6 +1,7 @@
 import { XenstoreError } from '../protocol/errors.ts';
 import { PAYLOAD_MAX } from '../protocol/limits.ts';
 import { Accounts, nodeBytes } from './accounting.ts';
+import { namesFromList } from './children.ts';
 import { DomainTable } from './domains.ts';
 import { EMPTY_VALUE, Node, type Value } from './node.ts';
 import { baseName, childPath, parentPath, pathDepth } from './path.ts';
@@ -351,15 +352,8 @@ export class Store {
 			used += entry.length;
 			return true;
 		};
-		if (tx) {
-			let pos = 0;
-			for (const name of tx.children(path)) {
-				if (pos + name.length + 1 > offset && !take(name, pos)) break;
-				pos += name.length + 1;
-			}
-		} else {
-			(node as Node).children?.namesFrom(offset, take);
-		}
+		if (tx) namesFromList(tx.children(path), offset, take);
+		else (node as Node).children?.namesFrom(offset, take);
 		return { generation, names: Buffer.concat(parts, used), complete };
 	}
 
