@@ -2,7 +2,7 @@
 import type { BenchResults, WorkloadResult } from './runner.ts';
 import { formatBytes, formatCount, formatRatio, formatSeconds } from './stats.ts';
 import { TARGET_LABELS, TARGETS, type TargetName } from './targets.ts';
-import { firstPart, type Metrics } from './workloads.ts';
+import { firstPart, type Metrics, PRIME_SECS } from './workloads.ts';
 
 /** One line about a measurement, for the progress log. */
 export function describe(m: Metrics): string {
@@ -201,6 +201,7 @@ function populateRows(t: Tables, id: string, count: number): string[] {
 			[`time to write the first ${formatCount(firstPart(count))}`, 'secsForFirstPart', us],
 			['inserts per second', 'insertsPerSec', formatCount],
 			['daemon CPU per insert', 'cpuSecsPerNode', us],
+			['resident memory the priming load added, before populating', 'primingRssBytes', formatBytes],
 			['resident memory per node at once (VmRSS after - before) / nodes', 'rssPerNodeBytes', formatBytes],
 			['resident memory afterwards', 'rssAfterBytes', formatBytes],
 			[
@@ -344,7 +345,10 @@ export function renderMarkdown(r: BenchResults): string {
 			'stopped early the table gives its time as a bound (`> T`), the ratios to it as bounds, and an ' +
 			'estimate **extrapolated** at the rate of its last quarter, which is not a measurement; its memory per ' +
 			`node is taken at the count it reached. Every daemon is also timed to the first ${formatCount(firstPart(s.flatCount))} ` +
-			'inserts, which all reach: a like-for-like measured comparison. Memory is read as soon as the ' +
+			'inserts, which all reach: a like-for-like measured comparison. Before populating, every daemon ' +
+			`serves ${formatSeconds(PRIME_SECS)} of transactions from one client, as one on a running host has served ` +
+			'requests: the first load a process serves reads pages of its own program in, once, and that is ' +
+			'not memory per node (its own row shows it). Memory is read as soon as the ' +
 			'last write is answered (VmRSS, all resident memory), and again after ' +
 			`${s.restSecs ?? 'a few'} s with nothing to do, at rest (RssAnon: anonymous memory only, the daemon's ` +
 			'data without the pages of its own program, which get read in as more of its code runs).',
