@@ -330,6 +330,11 @@ export function renderMarkdown(r: BenchResults): string {
 		'',
 		`## Watch fan-out: ${formatCount(s.watchConns)} connections watching one path, one write`,
 		'',
+		`Medians over ${s.watchRepeats} writes, 50 ms apart, after ${s.watchWarmupWrites ?? 0} uncounted ` +
+			'writes that warm the daemon up (as the seconds of warm-up before each throughput run do): a ' +
+			'Node.js daemon compiles the code that delivers events while it first delivers them, and that ' +
+			'one-time cost is not a cost per write.',
+		'',
 		...t.table(
 			'figure',
 			t.workloadRows('watch-fanout', [

@@ -28,6 +28,8 @@ export interface Sizes {
 	restSecs: number;
 	watchConns: number;
 	watchRepeats: number;
+	/** Writes each watcher hears before the counted ones, uncounted, as `warmup` for throughput. */
+	watchWarmupWrites: number;
 }
 
 export const FULL_SIZES: Sizes = {
@@ -41,6 +43,7 @@ export const FULL_SIZES: Sizes = {
 	restSecs: 3,
 	watchConns: 1000,
 	watchRepeats: 20,
+	watchWarmupWrites: 10,
 };
 
 export const QUICK_SIZES: Sizes = {
@@ -54,6 +57,7 @@ export const QUICK_SIZES: Sizes = {
 	restSecs: 3,
 	watchConns: 200,
 	watchRepeats: 5,
+	watchWarmupWrites: 3,
 };
 
 export interface RunContext {
@@ -186,8 +190,12 @@ const watchFanout: Workload = {
 	big: false,
 	targets: STORES,
 	async run(ctx) {
-		const { watchConns, watchRepeats } = ctx.sizes;
-		const { out, cpuSecs } = await sampled(ctx, ['watch', String(watchConns), String(watchRepeats)], 180);
+		const { watchConns, watchRepeats, watchWarmupWrites } = ctx.sizes;
+		const { out, cpuSecs } = await sampled(
+			ctx,
+			['watch', String(watchConns), String(watchRepeats), String(watchWarmupWrites)],
+			180,
+		);
 		const us = (key: string) => median(out.fanouts.map((f) => Number(f[key]))) / 1e6;
 		return {
 			connections: watchConns,

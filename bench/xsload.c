@@ -6,7 +6,7 @@
  *   xsload contend PROCS SECONDS [-w WARMUP] [-l LATFILE]
  *   xsload populate-flat COUNT CAP_SECONDS
  *   xsload populate-tree COUNT FANOUT CAP_SECONDS
- *   xsload watch CONNS REPEATS
+ *   xsload watch CONNS REPEATS [WARMUP_WRITES]
  *
  * ops: PROCS processes, one connection each, loop on one operation against NODES nodes under
  *   /bench (ta = transaction start, read, write, commit, retried on EAGAIN) for WARMUP seconds
@@ -18,7 +18,7 @@
  * populate-tree: one connection writes COUNT nodes of a FANOUT-ary tree under /bench/tree in
  *   breadth-first order (parents before children), stopping after CAP_SECONDS.
  * watch: CONNS connections watch /bench/watched; REPEATS times, one more connection writes it and
- *   the time until every watcher has its event is taken.
+ *   the time until every watcher has its event is taken, after WARMUP_WRITES writes uncounted.
  *
  * Output, one line each, for the runner: `phase measure` when the counted part starts, `phase done`
  * when it ends (the runner samples the daemon's CPU time and memory there), `checkpoint n=N t=SECS`
@@ -378,7 +378,7 @@ static bool collect(int epfd, struct xs_handle **hs, int conns, const char *path
 	return true;
 }
 
-static int watch_fanout(int conns, int repeats)
+static int watch_fanout(int conns, int repeats, int warmup)
 {
 	const char *path = "/bench/watched";
 	struct rlimit rl;
@@ -411,9 +411,11 @@ static int watch_fanout(int conns, int repeats)
 		fprintf(stderr, "xsload: not every watcher got the event of setting its watch\n");
 		return 1;
 	}
-	say("phase measure");
 	char line[160], val[32];
-	for (int r = 0; r < repeats; r++) {
+	/* writes before r = 0 warm the daemon up, as the ops' warm-up seconds do, and are not counted */
+	for (int r = -warmup; r < repeats; r++) {
+		if (r == 0)
+			say("phase measure");
 		sleep_for(0.05);
 		snprintf(val, sizeof val, "r%d", r);
 		double t0 = now();
@@ -422,6 +424,8 @@ static int watch_fanout(int conns, int repeats)
 			fprintf(stderr, "xsload: write %d: not every watcher got its event within 60 s\n", r);
 			return 1;
 		}
+		if (r < 0)
+			continue;
 		for (int i = 0; i < conns; i++)
 			got[i] -= t0;
 		qsort(got, conns, sizeof *got, cmp_double);
@@ -443,7 +447,7 @@ static int usage(void)
 			"       xsload contend PROCS SECONDS [-w WARMUP] [-l LATFILE]\n"
 			"       xsload populate-flat COUNT CAP_SECONDS\n"
 			"       xsload populate-tree COUNT FANOUT CAP_SECONDS\n"
-			"       xsload watch CONNS REPEATS\n");
+			"       xsload watch CONNS REPEATS [WARMUP_WRITES]\n");
 	return 2;
 }
 
@@ -483,7 +487,7 @@ int main(int argc, char **argv)
 		return populate(atol(argv[2]), 0, atof(argv[3]));
 	if (!strcmp(mode, "populate-tree") && argc == 5 && atol(argv[3]) >= 2)
 		return populate(atol(argv[2]), atol(argv[3]), atof(argv[4]));
-	if (!strcmp(mode, "watch") && argc == 4 && atoi(argv[2]) > 0)
-		return watch_fanout(atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(mode, "watch") && (argc == 4 || argc == 5) && atoi(argv[2]) > 0)
+		return watch_fanout(atoi(argv[2]), atoi(argv[3]), argc == 5 ? atoi(argv[4]) : 0);
 	return usage();
 }
