@@ -18,6 +18,14 @@ import { seedChildHash } from '../store/children.ts';
 import { type Locations, locations } from './environment.ts';
 import type { Options } from './options.ts';
 
+/**
+ * Resolves once the event loop has polled for I/O after this call: a callback set with
+ * `setImmediate` runs after the current turn's poll, and one it sets runs after the next.
+ */
+function afterNextPoll(): Promise<void> {
+	return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
 /** Where oxenstored leaves its state for the binary it execs with `--live --restart`. */
 const OXENSTORED_DUMP = '/var/run/xenstored/db';
 
@@ -121,6 +129,11 @@ export async function serve(argv: string[], options: Options): Promise<void> {
 					: undefined;
 			delete process.env[HANDOVER_ENV];
 			const report = await restoreDaemon(daemon, stateFile, handover?.resolve, handover?.loaded);
+			if (options.oxenstoredLive) daemon.liveUpdate.completedElsewhere();
+			// The connections read again from the next poll of the event loop on: clients' requests
+			// held over the update are answered there, before the bookkeeping below (telling the
+			// predecessor, which then exits, logging, removing files), which only delays them.
+			await afterNextPoll();
 			handover?.dropUnclaimed();
 			handover?.onFresh((socket, domid) => {
 				if (domid === 0) daemon.accept(socket);
@@ -132,7 +145,6 @@ export async function serve(argv: string[], options: Options): Promise<void> {
 					`${report.watches} watches, ${report.transactions} transactions from ${stateFile}`,
 			);
 			for (const note of report.notes) log.warn(`live update: ${note}`);
-			if (options.oxenstoredLive) daemon.liveUpdate.completedElsewhere();
 		} catch (e) {
 			log.error(`live update: cannot restore from ${stateFile}: ${(e as Error).stack ?? e}`);
 			process.exit(1);

@@ -75,7 +75,8 @@ export function stopReading(daemon: Daemon): void {
  *
  * A `rehearsal` changes nothing and leaves the nodes out: the old process runs it while it still
  * serves, so that the code that captures thousands of connections is optimized by the time it
- * runs for real, with clients waiting (see rehearseCapture).
+ * runs for real, with clients waiting (see rehearseCapture). It may take only the first
+ * `connections` of them.
  */
 export function captureState(
 	daemon: Daemon,
@@ -84,7 +85,7 @@ export function captureState(
 	reply: Buffer,
 	endian: Endian,
 	pass: Placement,
-	options: { base?: Snapshot; rehearsal?: boolean } = {},
+	options: { base?: Snapshot; rehearsal?: boolean; connections?: number } = {},
 ): Captured {
 	const { base, rehearsal = false } = options;
 	const { store } = daemon;
@@ -102,6 +103,8 @@ export function captureState(
 
 	const connections = [...daemon.connections.values()].filter((c) => c !== requester);
 	connections.push(requester);
+	if (rehearsal && options.connections !== undefined)
+		connections.length = Math.min(connections.length, options.connections);
 	const withRing = new Set<number>();
 	let connId = 0;
 	// Dom0's own ring comes first, as C xenstored writes it: its reader creates dom0 from it.
@@ -183,7 +186,11 @@ export function captureState(
 	// C xenstored's order: global records, each connection with its watches and transactions, the
 	// special nodes, every committed node parents first, the transactions' nodes, domains, END.
 	const version = foreign ? 1 : 2;
-	const out = new StreamBuilder({ version, endian }, 64 * store.tree.nodeCount + (1 << 16));
+	// Room for every node only when every node goes: a rehearsal writes none, and a state on a
+	// snapshot only those changed since, usually few. A buffer sized for millions of nodes counts
+	// towards V8's external memory and may set off a full collection while clients wait.
+	const allNodes = !rehearsal && (base === undefined || foreign);
+	const out = new StreamBuilder({ version, endian }, (allNodes ? 64 * store.tree.nodeCount : 0) + (1 << 16));
 	let records = 0;
 	const record = (r: MigrationRecord) => {
 		if (foreign) {

@@ -309,9 +309,15 @@ export class Connection implements Session {
 		if (pauseNow) this.syncReading();
 	}
 
+	/**
+	 * Handle what arrived while held, and send its replies (and any output carried over a live
+	 * update) now rather than at the end of the turn: after a live update's restore, the end of
+	 * the turn comes only after the rest of the takeover, and the clients are waiting.
+	 */
 	release(): void {
 		this.held = false;
 		this.processInput();
+		this.flush();
 	}
 
 	/** Whether all output is either written or in `pendingOutput` (live update waits for it). */

@@ -26,13 +26,20 @@ export class SocketTransport implements Transport {
 	private paused = false;
 	private events: TransportEvents | undefined;
 
+	/**
+	 * The descriptor, read once: live update asks for it thousands of times while clients wait,
+	 * and asking the handle costs a call into Node's C++ each time.
+	 */
+	private readonly descriptor: number;
+
 	constructor(socket: Socket) {
 		this.socket = socket;
+		this.descriptor = (socketHandle(socket) as { fd?: number } | undefined)?.fd ?? -1;
 	}
 
 	/** The file descriptor, for live update's descriptor passing (-1 once closed). */
 	get fd(): number {
-		return (socketHandle(this.socket) as { fd?: number } | undefined)?.fd ?? -1;
+		return this.socket.destroyed ? -1 : this.descriptor;
 	}
 
 	/**

@@ -77,6 +77,19 @@ describe('SocketTransport', () => {
 		assert.deepEqual(got, ['early', 'later']);
 	});
 
+	it('names its descriptor while open, and none once closed', async (t) => {
+		const { served, close } = await pair('descriptor');
+		t.after(close);
+		const handleFd = (served as unknown as { _handle: { fd: number } })._handle.fd;
+		const transport = new SocketTransport(served);
+		transport.attach({ data() {}, drain() {}, close() {}, reset() {} });
+		assert.ok(handleFd > 2);
+		assert.equal(transport.fd, handleFd);
+		transport.close('test over');
+		// A closed socket's number may be reused by the next one accepted: it must not be passed on.
+		assert.equal(transport.fd, -1);
+	});
+
 	it('reports a socket closed before it was attached as closed', async (t) => {
 		const { served, peer, close } = await pair('gone-before');
 		t.after(close);

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { encodeFrame } from '../../src/protocol/frame.ts';
+import { MessageType } from '../../src/protocol/message-type.ts';
+import type { Connection } from '../../src/server/connection.ts';
+import { Daemon } from '../../src/server/daemon.ts';
+import { createLogger } from '../../src/server/log.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsxs-hold-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function open(path: string): Promise<Socket> {
+	return new Promise((resolve, reject) => {
+		const s = connect(path, () => resolve(s));
+		s.once('error', reject);
+	});
+}
+
+describe('holding and releasing connections (live update)', () => {
+	it('answers a request that arrived while held as it is released, not at the end of the turn', async (t) => {
+		const daemon = new Daemon({
+			socketPath: join(dir, 'socket'),
+			runDir: dir,
+			rootDir: dir,
+			originalArgs: [],
+			keepOrphans: false,
+			log: createLogger({ write: () => true }, false),
+		});
+		await daemon.listen();
+		const client = await open(join(dir, 'socket'));
+		t.after(() => {
+			client.destroy();
+			daemon.listener?.close();
+		});
+		await sleep(50);
+		const [conn] = [...daemon.connections.values()] as [Connection];
+		daemon.holdAll();
+		client.write(encodeFrame(MessageType.READ, 7, 0, '/\0'));
+		await sleep(100);
+		// Held: the request was read, and nothing was answered.
+		const written: Buffer[] = [];
+		const write = conn.transport.write.bind(conn.transport);
+		conn.transport.write = (chunk: Buffer) => {
+			written.push(Buffer.from(chunk));
+			return write(chunk);
+		};
+		assert.equal(written.length, 0);
+		daemon.releaseAll();
+		// Within the same turn: after a live update's restore the end of the turn is far off.
+		assert.equal(written.length, 1);
+		assert.equal(written[0]!.readUInt32LE(0), MessageType.READ);
+		assert.equal(written[0]!.readUInt32LE(4), 7);
+		const reply = await new Promise<Buffer>((resolve) => client.once('data', resolve));
+		assert.equal(reply.readUInt32LE(4), 7);
+	});
+});
