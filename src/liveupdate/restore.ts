@@ -4,7 +4,7 @@ import { decodePerms, scanStream } from '../migration/bulk-nodes.ts';
 import { type ByteOrder, byteOrder } from '../migration/codec/byte-order.ts';
 import { NO_TARGET, NodeAccess, PERM_LETTERS } from '../migration/constants.ts';
 import type { SourceFormat } from '../migration/reader.ts';
-import type { NodePerm } from '../migration/records.ts';
+import type { NodeDataRecord, NodePerm } from '../migration/records.ts';
 import { addRecord, emptyState, type MigrationState } from '../migration/state.ts';
 import { looksLikeTextDump, readTextDumpItems } from '../migration/text-dump.ts';
 import { addWatch } from '../ops/watch.ts';
@@ -190,12 +190,19 @@ export async function restoreDaemon(
 		addWatch(store, conn, path, w.token, depth, relative);
 	}
 
+	// Grouped once: looking each transaction's nodes up in the whole list would take time growing
+	// with transactions times nodes, and a stream may hold thousands of both.
+	const txNodes = new Map<string, NodeDataRecord[]>();
+	for (const n of state.transactionNodes) {
+		const key = `${n.connId}/${n.txId}`;
+		const list = txNodes.get(key);
+		if (list === undefined) txNodes.set(key, [n]);
+		else list.push(n);
+	}
 	for (const t of state.transactions) {
 		const conn = byId.get(t.connId);
 		if (conn === undefined) continue;
-		const nodes: RestoredTxNode[] = state.transactionNodes
-			.filter((n) => n.connId === t.connId && n.txId === t.txId)
-			.map((n) => ({
+		const nodes: RestoredTxNode[] = (txNodes.get(`${t.connId}/${t.txId}`) ?? []).map((n) => ({
 				path: n.path,
 				deleted: n.access === NodeAccess.DELETED,
 				written: (n.access & NodeAccess.WRITTEN) !== 0,
