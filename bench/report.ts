@@ -214,20 +214,28 @@ function populateRows(t: Tables, id: string, count: number): string[] {
 	];
 }
 
+/** The figure whose spread across rounds the table shows, by workload. */
+function spreadKey(id: string): string {
+	if (id === 'contend-8') return 'commitsPerSec';
+	if (id === 'watch-fanout') return 'allNotifiedSecs';
+	if (id.startsWith('liveupdate-')) return 'downtimeSecs';
+	return 'opsPerSec';
+}
+
 function spreads(t: Tables): string[] {
-	return [...throughputIds, 'contend-8', 'watch-fanout']
+	return [...throughputIds, 'contend-8', 'watch-fanout', ...liveUpdateIds]
 		.filter((id) => t.measured(id))
-		.map((id) => {
+		.flatMap((id) => {
 			const w = t.workload(id)!;
-			const key =
-				id === 'contend-8' ? 'commitsPerSec' : id === 'watch-fanout' ? 'allNotifiedSecs' : 'opsPerSec';
+			const key = spreadKey(id);
 			const cells = t.columns.map((target) => {
 				const r = w.results[target];
 				const s = r?.spread[key];
 				if (s === undefined || r!.rounds.length < 2) return '—';
 				return `${(s * 100).toFixed(0)}% (${r!.rounds.length} rounds)`;
 			});
-			return `| ${w.title} | ${cells.join(' | ')} |`;
+			// Workloads measured once (the big live updates) have no spread to show.
+			return cells.every((c) => c === '—') ? [] : [`| ${w.title} | ${cells.join(' | ')} |`];
 		});
 }
 
@@ -370,7 +378,9 @@ export function renderMarkdown(r: BenchResults): string {
 			'longest wait for a reply across the update (from the moment the old process stops serving to ' +
 			'the first reply of the new one, plus one round trip); the whole update is how long ' +
 			"`xenstore-control live-update` took, checks of the new binary included. C xenstored's " +
-			'1,000,000-node run is left out: populating it takes longer than the benchmark allows.',
+			'1,000,000-node run is left out: populating it takes longer than the benchmark allows. The ' +
+			`1,000-node updates run every round (medians over ${r.rounds}); the larger ones ` +
+			`${r.bigRounds === 1 ? 'once' : `${r.bigRounds} times`}, as populating does.`,
 		'',
 		...t.table('workload', [
 			...t.figureRows(liveUpdateIds, 'downtimeSecs', us, (w) => `${w.title}: downtime`),
