@@ -203,12 +203,12 @@ export async function restoreDaemon(
 		const conn = byId.get(t.connId);
 		if (conn === undefined) continue;
 		const nodes: RestoredTxNode[] = (txNodes.get(`${t.connId}/${t.txId}`) ?? []).map((n) => ({
-				path: n.path,
-				deleted: n.access === NodeAccess.DELETED,
-				written: (n.access & NodeAccess.WRITTEN) !== 0,
-				value: valueFromBytes(n.value),
-				perms: toPerms(n.perms),
-			}));
+			path: n.path,
+			deleted: n.access === NodeAccess.DELETED,
+			written: (n.access & NodeAccess.WRITTEN) !== 0,
+			value: valueFromBytes(n.value),
+			perms: toPerms(n.perms),
+		}));
 		const more = extras.transactions[`${t.connId}/${t.txId}`];
 		conn.adoptTransaction(
 			store.restoreTransaction(t.txId, conn.caller, nodes, more?.listed ?? [], more?.doomed ?? false),

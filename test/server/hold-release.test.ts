@@ -14,6 +14,14 @@ import { createLogger } from '../../src/server/log.ts';
 const dir = mkdtempSync(join(tmpdir(), 'tsxs-hold-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Wait until `done` holds (a loaded machine may take its time), for at most 5 s. */
+async function until(done: () => boolean): Promise<void> {
+	for (let waited = 0; !done(); waited += 10) {
+		if (waited > 5000) throw new Error('timed out');
+		await sleep(10);
+	}
+}
+
 function open(path: string): Promise<Socket> {
 	return new Promise((resolve, reject) => {
 		const s = connect(path, () => resolve(s));
@@ -37,11 +45,11 @@ describe('holding and releasing connections (live update)', () => {
 			client.destroy();
 			daemon.listener?.close();
 		});
-		await sleep(50);
+		await until(() => daemon.connections.size === 1);
 		const [conn] = [...daemon.connections.values()] as [Connection];
 		daemon.holdAll();
 		client.write(encodeFrame(MessageType.READ, 7, 0, '/\0'));
-		await sleep(100);
+		await until(() => conn.unprocessedInput().length > 0);
 		// Held: the request was read, and nothing was answered.
 		const written: Buffer[] = [];
 		const write = conn.transport.write.bind(conn.transport);
