@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -10,33 +9,16 @@ import { UINT16_MAX } from '../../src/migration/constants.ts';
 import { encodeFrame } from '../../src/protocol/frame.ts';
 import { MessageType } from '../../src/protocol/message-type.ts';
 import type { Connection } from '../../src/server/connection.ts';
-import { Daemon } from '../../src/server/daemon.ts';
-import { createLogger } from '../../src/server/log.ts';
+import { listeningDaemon, openSocket } from '../harness/in-process-daemon.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsxs-capture-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function open(path: string): Promise<Socket> {
-	return new Promise((resolve, reject) => {
-		const s = connect(path, () => resolve(s));
-		s.once('error', reject);
-	});
-}
-
 describe('capturing the state for a live update', () => {
 	it('closes a connection with more unhandled input than a record holds, instead of failing the update', async (t) => {
-		const lines: string[] = [];
-		const daemon = new Daemon({
-			socketPath: join(dir, 'socket'),
-			runDir: dir,
-			rootDir: dir,
-			originalArgs: [],
-			keepOrphans: false,
-			log: createLogger({ write: (line: string) => lines.push(line) }, false),
-		});
-		await daemon.listen();
-		const quiet = await open(join(dir, 'socket'));
-		const flooding = await open(join(dir, 'socket'));
+		const daemon = await listeningDaemon(dir);
+		const quiet = await openSocket(join(dir, 'socket'));
+		const flooding = await openSocket(join(dir, 'socket'));
 		t.after(() => {
 			quiet.destroy();
 			flooding.destroy();

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -8,8 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeFrame } from '../../src/protocol/frame.ts';
 import { MessageType } from '../../src/protocol/message-type.ts';
 import type { Connection } from '../../src/server/connection.ts';
-import { Daemon } from '../../src/server/daemon.ts';
-import { createLogger } from '../../src/server/log.ts';
+import { listeningDaemon, openSocket } from '../harness/in-process-daemon.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsxs-hold-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,25 +20,10 @@ async function until(done: () => boolean): Promise<void> {
 	}
 }
 
-function open(path: string): Promise<Socket> {
-	return new Promise((resolve, reject) => {
-		const s = connect(path, () => resolve(s));
-		s.once('error', reject);
-	});
-}
-
 describe('holding and releasing connections (live update)', () => {
 	it('answers a request that arrived while held as it is released, not at the end of the turn', async (t) => {
-		const daemon = new Daemon({
-			socketPath: join(dir, 'socket'),
-			runDir: dir,
-			rootDir: dir,
-			originalArgs: [],
-			keepOrphans: false,
-			log: createLogger({ write: () => true }, false),
-		});
-		await daemon.listen();
-		const client = await open(join(dir, 'socket'));
+		const daemon = await listeningDaemon(dir);
+		const client = await openSocket(join(dir, 'socket'));
 		t.after(() => {
 			client.destroy();
 			daemon.listener?.close();
