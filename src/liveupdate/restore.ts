@@ -202,14 +202,15 @@ export async function restoreDaemon(
 	for (const t of state.transactions) {
 		const conn = byId.get(t.connId);
 		if (conn === undefined) continue;
-		const nodes: RestoredTxNode[] = (txNodes.get(`${t.connId}/${t.txId}`) ?? []).map((n) => ({
+		const key = `${t.connId}/${t.txId}`;
+		const nodes: RestoredTxNode[] = (txNodes.get(key) ?? []).map((n) => ({
 			path: n.path,
 			deleted: n.access === NodeAccess.DELETED,
 			written: (n.access & NodeAccess.WRITTEN) !== 0,
 			value: valueFromBytes(n.value),
 			perms: toPerms(n.perms),
 		}));
-		const more = extras.transactions[`${t.connId}/${t.txId}`];
+		const more = extras.transactions[key];
 		conn.adoptTransaction(
 			store.restoreTransaction(t.txId, conn.caller, nodes, more?.listed ?? [], more?.doomed ?? false),
 		);

@@ -277,7 +277,7 @@ export class LiveUpdater implements Updater {
 	 * snapshot is loaded: a small store loads in a turn or two, and after so few rehearsals the
 	 * capture of 1,000 connections still took 5-12 ms. The first rehearsals take a few connections,
 	 * twice as many each time, before the whole ones: run cold, in one turn, the first capture of
-	 * 1,000 connections kept every client waiting for 15-20 ms, longer than the handover.
+	 * 1,000 connections kept every client waiting for 7-22 ms, at times longer than the handover.
 	 */
 	private async rehearseCapture(plan: UpdatePlan): Promise<void> {
 		const requester = plan.requester as Connection;

@@ -5,16 +5,16 @@ import { createLogger } from '../../src/server/log.ts';
 
 /**
  * A daemon in the test's own process, listening on `<dir>/socket`, for tests that reach into its
- * connections (hold, capture); `log` receives its log lines.
+ * connections (hold, capture). Its log goes nowhere.
  */
-export async function listeningDaemon(dir: string, log: (line: string) => void = () => {}): Promise<Daemon> {
+export async function listeningDaemon(dir: string): Promise<Daemon> {
 	const daemon = new Daemon({
 		socketPath: join(dir, 'socket'),
 		runDir: dir,
 		rootDir: dir,
 		originalArgs: [],
 		keepOrphans: false,
-		log: createLogger({ write: (line: string) => log(line) }, false),
+		log: createLogger({ write: () => true }, false),
 	});
 	await daemon.listen();
 	return daemon;

@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeFrame, FrameReader } from '../../src/protocol/frame.ts';
 import { HEADER_SIZE } from '../../src/protocol/header.ts';
 import { MessageType } from '../../src/protocol/message-type.ts';
 import { type Daemon, startTsxenstored } from '../harness/daemons.ts';
-
-function open(path: string): Promise<Socket> {
-	return new Promise((resolve, reject) => {
-		const s = connect(path);
-		s.once('connect', () => resolve(s));
-		s.once('error', reject);
-	});
-}
+import { openSocket as open } from '../harness/in-process-daemon.ts';
 
 /** Send raw bytes and collect `n` reply frames. */
 function exchange(sock: Socket, bytes: Buffer, n: number): Promise<Array<{ type: number; payload: string }>> {
