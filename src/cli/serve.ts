@@ -67,6 +67,10 @@ async function daemonize(argv: string[], options: Options, logFile: string): Pro
 	process.exit(0);
 }
 
+function writePidFile(options: Options): void {
+	if (options.pidFile !== undefined) writeFileSync(options.pidFile, `${process.pid}\n`);
+}
+
 /** Serve as the options say: in the background, in the foreground, or taking over from a predecessor. */
 export async function serve(argv: string[], options: Options): Promise<void> {
 	const where = locations();
@@ -128,7 +132,12 @@ export async function serve(argv: string[], options: Options): Promise<void> {
 						})
 					: undefined;
 			delete process.env[HANDOVER_ENV];
-			const report = await restoreDaemon(daemon, stateFile, handover?.resolve, handover?.loaded);
+			// The pid file names this process before a client can see the update done.
+			const report = await restoreDaemon(daemon, stateFile, {
+				resolve: handover?.resolve,
+				loaded: handover?.loaded,
+				beforeRelease: () => writePidFile(options),
+			});
 			if (options.oxenstoredLive) daemon.liveUpdate.completedElsewhere();
 			// The connections read again from the next poll of the event loop on: clients' requests
 			// held over the update are answered there, before the bookkeeping below (telling the
@@ -158,9 +167,9 @@ export async function serve(argv: string[], options: Options): Promise<void> {
 			log.error(`cannot listen on ${where.socketPath}: ${(e as Error).message}`);
 			process.exit(1);
 		}
+		writePidFile(options);
 	}
 	daemon.startHousekeeping();
-	if (options.pidFile !== undefined) writeFileSync(options.pidFile, `${process.pid}\n`);
 	if (options.outputPid && options.noFork) process.stdout.write(`${process.pid}\n`);
 	log.info(`serving ${where.socketPath} (pid ${process.pid})`);
 	if (notifyFd !== undefined) {

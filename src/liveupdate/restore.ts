@@ -18,6 +18,18 @@ import type { RestoredTxNode, Store } from '../store/store.ts';
 import { extrasPath, readExtras } from './extras.ts';
 import type { SentHandle } from './ipc.ts';
 
+export interface RestoreHow {
+	/** The handle or connection a descriptor number in the state stands for; by default itself. */
+	resolve?: (fd: number) => number | SentHandle | Connection;
+	/** The snapshot this process loaded before the handover, which the state may build on. */
+	loaded?: string;
+	/**
+	 * Runs once all state is back, before any client is answered: what must be true by the time a
+	 * client can see the update done (a held request answered) goes here.
+	 */
+	beforeRelease?: () => void;
+}
+
 /** What a restore did that an operator should know (rings that cannot be attached here, ...). */
 export interface RestoreReport {
 	connections: number;
@@ -121,9 +133,9 @@ async function readInto(
 export async function restoreDaemon(
 	daemon: Daemon,
 	file: string,
-	resolve: (fd: number) => number | SentHandle | Connection = (fd) => fd,
-	loaded?: string,
+	how: RestoreHow = {},
 ): Promise<RestoreReport> {
+	const { resolve = (fd: number) => fd, loaded, beforeRelease } = how;
 	const { store } = daemon;
 	const extras = readExtras(file);
 	const notes: string[] = [];
@@ -216,6 +228,7 @@ export async function restoreDaemon(
 		);
 	}
 
+	beforeRelease?.();
 	// Requests the predecessor had received but not handled go first, now that all state is back;
 	// connections prepared before the handover start reading only now.
 	for (const conn of byId.values()) conn.release();
