@@ -185,14 +185,17 @@ export class LiveUpdater implements Updater {
 		// By socket, not by number: a number freed by a client that leaves may be reused by one that
 		// comes, whose socket the successor does not have.
 		const sentAt = new Map<SentHandle, number>();
-		const send = (socket: SentHandle): number | undefined => {
+		const send = (socket: SentHandle, onSent?: () => void): number | undefined => {
 			const handle = bareHandle(socket);
-			if (handle === undefined) return undefined;
+			if (handle === undefined) {
+				onSent?.();
+				return undefined;
+			}
 			const index = sentAt.size;
 			sentAt.set(socket, SENT_FD_BASE + index);
 			const message: ToSuccessor = { kind: 'sent', index, listener: socket instanceof Server };
 			// Node's channel takes bare handles as they are; its typings know only socket objects.
-			child.send(message, handle as unknown as Socket, { keepOpen: true });
+			child.send(message, handle as unknown as Socket, { keepOpen: true }, onSent);
 			return SENT_FD_BASE + index;
 		};
 		const hear = <K extends ToPredecessor['kind']>(...kinds: K[]) =>
@@ -215,7 +218,18 @@ export class LiveUpdater implements Updater {
 			return `New binary did not start (see the daemon's log)`;
 		}
 		// The sockets and the nodes go over first, while requests are still handled (snapshot.ts).
-		for (const socket of socketsByFd(daemon).values()) send(socket);
+		// Node's channel sends a handle only once the one before is acknowledged: a thousand take
+		// 0.3-0.6 s. The snapshot waits for the last, and the rehearsals for the snapshot to be
+		// loaded, so that requests are held right after the rehearsals and while the successor is
+		// idle: run while it loaded, with 1,000 connections, a rehearsal sometimes stopped this
+		// process for 20-55 ms; run before the sockets had gone, the capture and the restore took
+		// half as long again.
+		await new Promise<void>((resolve) => {
+			child.once('exit', () => resolve());
+			const sockets = [...socketsByFd(daemon).values()];
+			if (sockets.length === 0) resolve();
+			sockets.forEach((socket, i) => send(socket, i === sockets.length - 1 ? () => resolve() : undefined));
+		});
 		const snapshotFile = `${this.stateFile}.snapshot`;
 		const started = performance.now();
 		const snapshot = await writeSnapshot(daemon.store, snapshotFile, HOST_ENDIAN);
@@ -227,7 +241,6 @@ export class LiveUpdater implements Updater {
 			if (at !== undefined) (conn.caller.privileged ? clients : guests).push(at);
 		}
 		child.send({ kind: 'snapshot', file: snapshotFile, clients, guests } satisfies ToSuccessor);
-		await this.rehearseCapture(plan);
 		const loaded = await loading;
 		if (loaded?.kind !== 'loaded') {
 			child.kill('SIGKILL');
@@ -239,6 +252,7 @@ export class LiveUpdater implements Updater {
 			`live update: the successor loaded a snapshot of ${daemon.store.tree.nodeCount} nodes ` +
 				`${(performance.now() - started).toFixed(0)} ms after it was ready; requests went on meanwhile`,
 		);
+		await this.rehearseCapture(plan);
 		// A domain that went away since made perm entries stale without changing their nodes:
 		// then every node goes again, each with its child list.
 		const since = daemon.store.departedSince(snapshot.since) ? -1 : snapshot.since;
@@ -276,11 +290,10 @@ export class LiveUpdater implements Updater {
 	}
 
 	/**
-	 * While the successor loads the snapshot, capture the connections a few times, one event-loop
-	 * turn each, changing nothing: the first run of that code is several times slower than an
-	 * optimized one, and the real capture comes while clients wait. All of them, even once the
-	 * snapshot is loaded: a small store loads in a turn or two, and after so few rehearsals the
-	 * capture of 1,000 connections still took 5-12 ms. The first rehearsals take a few connections,
+	 * Right before requests are held, capture the connections a few times, one event-loop turn
+	 * each, changing nothing: the first run of that code is several times slower than an optimized
+	 * one, and the real capture comes while clients wait. After only a turn or two of rehearsals
+	 * the capture of 1,000 connections still took 5-12 ms. The first rehearsals take a few connections,
 	 * twice as many each time, before the whole ones: run cold, in one turn, the first capture of
 	 * 1,000 connections kept every client waiting for 7-22 ms, at times longer than the handover.
 	 */
