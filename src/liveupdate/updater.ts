@@ -228,7 +228,9 @@ export class LiveUpdater implements Updater {
 			child.once('exit', () => resolve());
 			const sockets = [...socketsByFd(daemon).values()];
 			if (sockets.length === 0) resolve();
-			sockets.forEach((socket, i) => send(socket, i === sockets.length - 1 ? () => resolve() : undefined));
+			for (const [i, socket] of sockets.entries()) {
+				send(socket, i === sockets.length - 1 ? () => resolve() : undefined);
+			}
 		});
 		const snapshotFile = `${this.stateFile}.snapshot`;
 		const started = performance.now();
