@@ -60,7 +60,6 @@ export class Daemon implements ConnectionHost {
 	readonly connections = new Map<number, Connection>();
 	readonly domainService: DomainService;
 	readonly liveUpdate: LiveUpdateControl;
-	readonly updater: LiveUpdater;
 	private server: Server | undefined;
 	private timer: NodeJS.Timeout | undefined;
 	private idleCompaction: IdleCompaction | undefined;
@@ -82,12 +81,13 @@ export class Daemon implements ConnectionHost {
 		});
 		if (options.softMemoryQuota !== undefined) this.store.softQuotas.memory = options.softMemoryQuota;
 		this.domainService = new DomainService(this);
-		this.updater = new LiveUpdater(this, {
-			rootDir: options.rootDir,
-			runDir: options.runDir,
-			originalArgs: options.originalArgs,
-		});
-		this.liveUpdate = new LiveUpdateControl(this.updater);
+		this.liveUpdate = new LiveUpdateControl(
+			new LiveUpdater(this, {
+				rootDir: options.rootDir,
+				runDir: options.runDir,
+				originalArgs: options.originalArgs,
+			}),
+		);
 		this.services = {
 			store: this.store,
 			features: SERVER_FEATURES,
