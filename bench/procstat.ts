@@ -1,9 +1,10 @@
 /**
  * What the kernel accounts to a daemon process: CPU time (utime + stime, all threads, from
- * /proc/<pid>/stat) and resident memory (VmRSS and RssAnon from /proc/<pid>/status). See proc(5).
+ * /proc/<pid>/stat) and resident memory (VmRSS and RssAnon from /proc/<pid>/status, with those of
+ * the processes it keeps beside it). See proc(5).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface CpuTicks {
 	utime: number;
@@ -59,16 +60,43 @@ export function clockTicks(): number {
 export interface ProcessSample {
 	/** user + system CPU seconds used so far by the whole process (all threads). */
 	cpuSecs: number;
+	/** Resident memory of the process and of the processes it keeps (see below). */
 	rssBytes: number;
 	anonBytes: number;
 }
 
+/** The processes `pid` started that are still running (children of any of its threads). */
+function childrenOf(pid: number): number[] {
+	const children: number[] = [];
+	for (const task of readdirSync(`/proc/${pid}/task`)) {
+		try {
+			const list = readFileSync(`/proc/${pid}/task/${task}/children`, 'latin1').trim();
+			if (list !== '') children.push(...list.split(/\s+/).map(Number));
+		} catch {
+			// The thread ended meanwhile.
+		}
+	}
+	return children;
+}
+
+/**
+ * The process's CPU time, and its memory together with that of the processes it keeps running
+ * beside it: tsxenstored keeps a shell waiting to become its live-update successor, and what that
+ * holds is the daemon's cost too. (A waiting shell uses no CPU.)
+ */
 export function sampleProcess(pid: number): ProcessSample {
 	const { utime, stime } = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-	return {
-		cpuSecs: (utime + stime) / clockTicks(),
-		rssBytes: parseVmRss(status),
-		anonBytes: parseRssAnon(status),
-	};
+	let rssBytes = parseVmRss(status);
+	let anonBytes = parseRssAnon(status);
+	for (const child of childrenOf(pid)) {
+		try {
+			const childStatus = readFileSync(`/proc/${child}/status`, 'utf8');
+			rssBytes += parseVmRss(childStatus);
+			anonBytes += parseRssAnon(childStatus);
+		} catch {
+			// It exited meanwhile.
+		}
+	}
+	return { cpuSecs: (utime + stime) / clockTicks(), rssBytes, anonBytes };
 }

@@ -111,6 +111,8 @@ export async function serve(argv: string[], options: Options): Promise<void> {
 		watchEventTimeout: options.watchEventTimeout,
 		log,
 	});
+	// First, while this process is small (standby.ts).
+	daemon.updater.prepareSuccessor();
 	if (stateFile !== undefined) {
 		try {
 			// A tsxenstored predecessor started this process early and says when to take over.

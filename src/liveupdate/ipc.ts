@@ -4,18 +4,18 @@ import type { Connection } from '../server/connection.ts';
 /**
  * The channel between a tsxenstored predecessor and its tsxenstored successor. The successor is
  * started before requests stop, so that Node's start-up and module loading are not part of the
- * clients' downtime: it says `ready`, and only then does the predecessor hold requests and write
- * the state. Sockets that existed at the start were passed at spawn at known descriptor numbers;
- * any created since (a client that connected meanwhile) is sent over the channel, and named in the
- * stream by SENT_FD_BASE plus its position among those sent. Connections accepted after the state
- * was written are forwarded as fresh. The successor says `serving` once it serves.
+ * clients' downtime: it says `ready`. The predecessor then sends every socket it has, each as
+ * Node's bare handle (`sent`), which the successor keeps without reading from it; a socket is named
+ * in the stream by SENT_FD_BASE plus its position among those sent. Sockets made later (a client
+ * that connected meanwhile) are sent the same way while requests are held, before `go`.
+ * Connections accepted after the state was written are forwarded as fresh. The successor says
+ * `serving` once it serves.
  *
- * Between `ready` and holding requests, the predecessor may send a `snapshot` of its nodes
- * (snapshot.ts), which the successor loads and acknowledges with `loaded` (or `not-loaded`); the
- * state then carries only what changed since. With it come the descriptors passed at spawn that are
- * clients' sockets: the successor makes its socket objects for them then, paused, and for dom0's
- * clients whole connections that read nothing yet, so that this too is done before requests are
- * held (those of clients that leave meanwhile are closed after).
+ * Then the predecessor may send a `snapshot` of its nodes (snapshot.ts), which the successor loads
+ * and acknowledges with `loaded` (or `not-loaded`); the state then carries only what changed since.
+ * With it come which of the sockets sent are clients': the successor makes its socket objects for
+ * them then, paused, and for dom0's clients whole connections that read nothing yet, so that this
+ * too is done before requests are held (those of clients that leave meanwhile are closed after).
  */
 export const HANDOVER_ENV = 'TSXENSTORED_HANDOVER';
 
@@ -24,7 +24,7 @@ export const SENT_FD_BASE = 1 << 20;
 
 export type ToSuccessor =
 	| { kind: 'snapshot'; file: string; clients: number[]; guests: number[] }
-	| { kind: 'sent'; index: number }
+	| { kind: 'sent'; index: number; listener: boolean }
 	| { kind: 'go' }
 	| { kind: 'fresh'; domid: number };
 
@@ -34,16 +34,30 @@ export type ToPredecessor =
 	| { kind: 'not-loaded'; reason: string }
 	| { kind: 'serving' };
 
-/** A socket or listening socket the predecessor sent. */
+/** A socket or listening socket of the predecessor's. */
 export type SentHandle = Socket | Server;
+
+/**
+ * What Node's socket objects wrap and its channel passes as is (a "native" handle): unlike a
+ * socket object, it reads nothing and accepts nothing until something is made of it here.
+ */
+export interface BareHandle {
+	readonly fd: number;
+	close(): void;
+}
+
+/** The bare handle under a socket or server; undefined once it is closed. */
+export function bareHandle(socket: SentHandle): BareHandle | undefined {
+	return (socket as unknown as { _handle: BareHandle | null })._handle ?? undefined;
+}
 
 /** The successor's side of the channel. */
 export interface Handover {
 	/**
-	 * What the stream's descriptor number stands for here: the number itself, a sent socket, or
-	 * the connection prepared for it (held: restore releases it).
+	 * What the stream's descriptor number stands for here: a listening socket's descriptor, a
+	 * socket, or the connection prepared for it (held: restore releases it).
 	 */
-	resolve(fd: number): number | SentHandle | Connection;
+	resolve(fd: number): number | Socket | Connection;
 	/** The snapshot file already loaded into the store, if any. */
 	loaded: string | undefined;
 	/** Close what was made early for clients the state does not name (they left meanwhile). */
@@ -59,9 +73,14 @@ export interface Handover {
  * reading a socket as it makes it, unless told `pauseOnCreate`, the option its own servers use for
  * `pauseOnConnect`; it is not in Node's typings, so a test checks it still works.
  */
-export function pausedSocket(fd: number): Socket {
-	const options = { fd, readable: true, writable: true, pauseOnCreate: true };
-	return new Socket(options as SocketConstructorOpts);
+export function pausedSocket(handle: BareHandle): Socket {
+	const options = { handle, readable: true, writable: true, pauseOnCreate: true };
+	return new Socket(options as unknown as SocketConstructorOpts);
+}
+
+/** A socket object for a descriptor read from now on. */
+function readingSocket(handle: BareHandle): Socket {
+	return new Socket({ handle, readable: true, writable: true } as unknown as SocketConstructorOpts);
 }
 
 function send(message: ToPredecessor): void {
@@ -85,17 +104,29 @@ export interface HandoverSteps {
  * and resolve once it says `go`.
  */
 export function receiveHandover(steps: HandoverSteps): Promise<Handover> {
-	const sent: SentHandle[] = [];
+	const sent: Array<{ handle: BareHandle; listener: boolean } | undefined> = [];
 	const fresh: Array<[Socket, number]> = [];
 	let accept: ((socket: Socket, domid: number) => void) | undefined;
 	let loaded: string | undefined;
 	const early = new Map<number, Socket | Connection>();
+	/** What a descriptor number the predecessor named stands for; each is claimed once. */
+	const claim = (fd: number): BareHandle | undefined => {
+		const entry = sent[fd - SENT_FD_BASE];
+		sent[fd - SENT_FD_BASE] = undefined;
+		return entry?.handle;
+	};
 	return new Promise((resolve) => {
-		process.on('message', (message: ToSuccessor, handle?: SentHandle) => {
+		process.on('message', (message: ToSuccessor, handle?: BareHandle | Socket) => {
 			if (message.kind === 'snapshot' && loaded === undefined) {
 				try {
-					for (const fd of message.clients) early.set(fd, steps.prepare(pausedSocket(fd)));
-					for (const fd of message.guests) early.set(fd, pausedSocket(fd));
+					for (const fd of message.clients) {
+						const made = claim(fd);
+						if (made !== undefined) early.set(fd, steps.prepare(pausedSocket(made)));
+					}
+					for (const fd of message.guests) {
+						const made = claim(fd);
+						if (made !== undefined) early.set(fd, pausedSocket(made));
+					}
 					steps.load(message.file);
 					loaded = message.file;
 					steps.loadedAll();
@@ -104,17 +135,24 @@ export function receiveHandover(steps: HandoverSteps): Promise<Handover> {
 					send({ kind: 'not-loaded', reason: (e as Error).message });
 				}
 			} else if (message.kind === 'sent' && handle !== undefined) {
-				sent[message.index] = handle;
+				sent[message.index] = { handle: handle as BareHandle, listener: message.listener };
 			} else if (message.kind === 'fresh' && handle !== undefined) {
 				if (accept) accept(handle as Socket, message.domid);
 				else fresh.push([handle as Socket, message.domid]);
 			} else if (message.kind === 'go') {
 				resolve({
 					resolve(fd) {
-						if (fd >= SENT_FD_BASE) return sent[fd - SENT_FD_BASE]!;
-						const socket = early.get(fd);
-						early.delete(fd);
-						return socket ?? fd;
+						const made = early.get(fd);
+						if (made !== undefined) {
+							early.delete(fd);
+							return made;
+						}
+						const entry = sent[fd - SENT_FD_BASE];
+						const bare = claim(fd);
+						if (bare === undefined) return fd;
+						// A listening socket is served from its descriptor (as Node does with one it
+						// receives); the bare handle stays open under it.
+						return entry?.listener ? bare.fd : readingSocket(bare);
 					},
 					loaded,
 					dropUnclaimed() {
@@ -123,6 +161,7 @@ export function receiveHandover(steps: HandoverSteps): Promise<Handover> {
 							else made.close('its client left during the live update');
 						}
 						early.clear();
+						for (const entry of sent.splice(0)) entry?.handle.close();
 					},
 					onFresh(a) {
 						accept = a;

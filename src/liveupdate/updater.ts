@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { HOST_ENDIAN } from '../migration/constants.ts';
@@ -12,8 +12,9 @@ import { SocketTransport } from '../server/socket-transport.ts';
 import { captureState, type Placement, placeFromThree, stopReading } from './capture.ts';
 import type { UpdatePlan, Updater } from './control.ts';
 import { extrasPath, writeExtras } from './extras.ts';
-import { HANDOVER_ENV, SENT_FD_BASE, type SentHandle, type ToPredecessor, type ToSuccessor } from './ipc.ts';
+import { bareHandle, SENT_FD_BASE, type SentHandle, type ToPredecessor, type ToSuccessor } from './ipc.ts';
 import { type Snapshot, writeSnapshot } from './snapshot.ts';
+import { Standby } from './standby.ts';
 import { identifyTarget, isScript, successorArgs, type TargetKind } from './target.ts';
 import { waitForTakeover } from './wait.ts';
 
@@ -60,9 +61,21 @@ export class LiveUpdater implements Updater {
 	/** When requests stopped being handled: the start of the clients' downtime (for the log). */
 	private heldAt = 0;
 
+	/** Starts tsxenstored successors (standby.ts). */
+	private readonly standby: Standby;
+
 	constructor(daemon: Daemon, options: UpdaterOptions) {
 		this.daemon = daemon;
 		this.options = options;
+		this.standby = new Standby(options.rootDir);
+	}
+
+	/**
+	 * Fork the process a tsxenstored successor will run in now, while this one is small; without
+	 * it, the update forks it then, and the clients wait while it does.
+	 */
+	prepareSuccessor(): void {
+		this.standby.start();
 	}
 
 	get stateFile(): string {
@@ -158,29 +171,33 @@ export class LiveUpdater implements Updater {
 	}
 
 	/**
-	 * To tsxenstored: start it first, with every socket there is now at a known descriptor number
-	 * and a channel to it (ipc.ts); hold requests only once it is ready, so that its start-up is not
-	 * part of the clients' downtime; then write the state, send what it does not have yet, and exit
-	 * once it serves.
+	 * To tsxenstored: start it first (from the standby shell), with a channel to it (ipc.ts); send
+	 * it every socket there is now, and hold requests only once it is ready, so that its start-up is
+	 * not part of the clients' downtime; then write the state, send what it does not have yet, and
+	 * exit once it serves.
 	 */
 	private async toTsxenstored(plan: UpdatePlan): Promise<string> {
 		const { daemon } = this;
 		const { log } = daemon;
-		// By socket, not by number: a number freed by a client that leaves may be reused by one that
-		// comes, whose socket the successor does not have.
-		const passedAt = new Map<SentHandle, number>();
-		const fds: number[] = [];
-		for (const [fd, handle] of socketsByFd(daemon)) {
-			passedAt.set(handle, 4 + fds.length);
-			fds.push(fd);
-		}
 		const [command, argv] = this.command(plan);
 		log.info(`live update: starting ${command} ${argv.join(' ')}`);
-		const child = spawn(command, argv, {
-			stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...fds],
-			detached: true,
-			env: { ...process.env, XENSTORED_ROOTDIR: this.options.rootDir, [HANDOVER_ENV]: 'ipc' },
-		});
+		const child = this.standby.launch(command, argv);
+		// By socket, not by number: a number freed by a client that leaves may be reused by one that
+		// comes, whose socket the successor does not have.
+		const sentAt = new Map<SentHandle, number>();
+		const send = (socket: SentHandle, onSent?: () => void): number | undefined => {
+			const handle = bareHandle(socket);
+			if (handle === undefined) {
+				onSent?.();
+				return undefined;
+			}
+			const index = sentAt.size;
+			sentAt.set(socket, SENT_FD_BASE + index);
+			const message: ToSuccessor = { kind: 'sent', index, listener: socket instanceof Server };
+			// Node's channel takes bare handles as they are; its typings know only socket objects.
+			child.send(message, handle as unknown as Socket, { keepOpen: true }, onSent);
+			return SENT_FD_BASE + index;
+		};
 		const hear = <K extends ToPredecessor['kind']>(...kinds: K[]) =>
 			new Promise<Extract<ToPredecessor, { kind: K }> | undefined>((resolve) => {
 				const timer = setTimeout(() => resolve(undefined), TAKEOVER_MS);
@@ -200,7 +217,21 @@ export class LiveUpdater implements Updater {
 			child.kill('SIGKILL');
 			return `New binary did not start (see the daemon's log)`;
 		}
-		// The nodes go over first, while requests are still handled (snapshot.ts).
+		// The sockets and the nodes go over first, while requests are still handled (snapshot.ts).
+		// Node's channel sends a handle only once the one before is acknowledged: a thousand take
+		// 0.3-0.6 s. The snapshot waits for the last, and the rehearsals for the snapshot to be
+		// loaded, so that requests are held right after the rehearsals and while the successor is
+		// idle: run while it loaded, with 1,000 connections, a rehearsal sometimes stopped this
+		// process for 20-55 ms; run before the sockets had gone, the capture and the restore took
+		// half as long again.
+		await new Promise<void>((resolve) => {
+			child.once('exit', () => resolve());
+			const sockets = [...socketsByFd(daemon).values()];
+			if (sockets.length === 0) resolve();
+			for (const [i, socket] of sockets.entries()) {
+				send(socket, i === sockets.length - 1 ? () => resolve() : undefined);
+			}
+		});
 		const snapshotFile = `${this.stateFile}.snapshot`;
 		const started = performance.now();
 		const snapshot = await writeSnapshot(daemon.store, snapshotFile, HOST_ENDIAN);
@@ -208,11 +239,10 @@ export class LiveUpdater implements Updater {
 		const clients: number[] = [];
 		const guests: number[] = [];
 		for (const conn of daemon.connections.values()) {
-			const at = conn.transport instanceof SocketTransport ? passedAt.get(conn.transport.socket) : undefined;
+			const at = conn.transport instanceof SocketTransport ? sentAt.get(conn.transport.socket) : undefined;
 			if (at !== undefined) (conn.caller.privileged ? clients : guests).push(at);
 		}
 		child.send({ kind: 'snapshot', file: snapshotFile, clients, guests } satisfies ToSuccessor);
-		await this.rehearseCapture(plan);
 		const loaded = await loading;
 		if (loaded?.kind !== 'loaded') {
 			child.kill('SIGKILL');
@@ -224,19 +254,17 @@ export class LiveUpdater implements Updater {
 			`live update: the successor loaded a snapshot of ${daemon.store.tree.nodeCount} nodes ` +
 				`${(performance.now() - started).toFixed(0)} ms after it was ready; requests went on meanwhile`,
 		);
+		await this.rehearseCapture(plan);
 		// A domain that went away since made perm entries stale without changing their nodes:
 		// then every node goes again, each with its child list.
 		const since = daemon.store.departedSince(snapshot.since) ? -1 : snapshot.since;
 		await this.hold(plan);
-		// Sockets made since the start (clients that connected meanwhile) go over the channel.
+		// Sockets made since (clients that connected meanwhile) go over the channel now; the
+		// channel keeps messages in order, so they arrive before `go`.
 		const now = socketsByFd(daemon);
-		const sent: SentHandle[] = [];
 		const place: Placement = (fd) => {
-			const handle = now.get(fd)!;
-			const at = passedAt.get(handle);
-			if (at !== undefined) return at;
-			sent.push(handle);
-			return SENT_FD_BASE + sent.length - 1;
+			const socket = now.get(fd)!;
+			return sentAt.get(socket) ?? send(socket) ?? -1;
 		};
 		const written = this.writeState(plan, 'tsxenstored', place, { file: snapshotFile, since });
 		if (typeof written === 'string') {
@@ -249,13 +277,6 @@ export class LiveUpdater implements Updater {
 			child.send({ kind: 'fresh', domid } satisfies ToSuccessor, socket, { keepOpen: true });
 		};
 		const serving = said('serving');
-		for (const [index, handle] of sent.entries()) {
-			await new Promise<void>((resolve) =>
-				child.send({ kind: 'sent', index } satisfies ToSuccessor, handle, { keepOpen: true }, () =>
-					resolve(),
-				),
-			);
-		}
 		child.send({ kind: 'go' } satisfies ToSuccessor);
 		if (await serving) {
 			log.info(`live update: process ${child.pid} serves now; this process ends`);
@@ -271,11 +292,10 @@ export class LiveUpdater implements Updater {
 	}
 
 	/**
-	 * While the successor loads the snapshot, capture the connections a few times, one event-loop
-	 * turn each, changing nothing: the first run of that code is several times slower than an
-	 * optimized one, and the real capture comes while clients wait. All of them, even once the
-	 * snapshot is loaded: a small store loads in a turn or two, and after so few rehearsals the
-	 * capture of 1,000 connections still took 5-12 ms. The first rehearsals take a few connections,
+	 * Right before requests are held, capture the connections a few times, one event-loop turn
+	 * each, changing nothing: the first run of that code is several times slower than an optimized
+	 * one, and the real capture comes while clients wait. After only a turn or two of rehearsals
+	 * the capture of 1,000 connections still took 5-12 ms. The first rehearsals take a few connections,
 	 * twice as many each time, before the whole ones: run cold, in one turn, the first capture of
 	 * 1,000 connections kept every client waiting for 7-22 ms, at times longer than the handover.
 	 */
@@ -336,6 +356,8 @@ export class LiveUpdater implements Updater {
 		this.removeStateFiles();
 		this.daemon.log.error(`live update failed: ${reason}; serving on`);
 		this.daemon.releaseAll();
+		// For the next update; forking now costs the clients as much as at the update, once.
+		this.standby.restock();
 		return reason;
 	}
 }

@@ -60,6 +60,7 @@ export class Daemon implements ConnectionHost {
 	readonly connections = new Map<number, Connection>();
 	readonly domainService: DomainService;
 	readonly liveUpdate: LiveUpdateControl;
+	readonly updater: LiveUpdater;
 	private server: Server | undefined;
 	private timer: NodeJS.Timeout | undefined;
 	private idleCompaction: IdleCompaction | undefined;
@@ -81,13 +82,12 @@ export class Daemon implements ConnectionHost {
 		});
 		if (options.softMemoryQuota !== undefined) this.store.softQuotas.memory = options.softMemoryQuota;
 		this.domainService = new DomainService(this);
-		this.liveUpdate = new LiveUpdateControl(
-			new LiveUpdater(this, {
-				rootDir: options.rootDir,
-				runDir: options.runDir,
-				originalArgs: options.originalArgs,
-			}),
-		);
+		this.updater = new LiveUpdater(this, {
+			rootDir: options.rootDir,
+			runDir: options.runDir,
+			originalArgs: options.originalArgs,
+		});
+		this.liveUpdate = new LiveUpdateControl(this.updater);
 		this.services = {
 			store: this.store,
 			features: SERVER_FEATURES,

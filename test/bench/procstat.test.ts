@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { clockTicks, parseProcStat, parseRssAnon, parseVmRss, sampleProcess } from '../../bench/procstat.ts';
@@ -57,5 +58,27 @@ describe('sampleProcess', () => {
 		const rss = process.memoryUsage.rss();
 		assert.ok(Math.abs(s.rssBytes - rss) < rss / 2, `VmRSS ${s.rssBytes}, memoryUsage.rss ${rss}`);
 		assert.ok(s.anonBytes > 0 && s.anonBytes < s.rssBytes, `RssAnon ${s.anonBytes}, VmRSS ${s.rssBytes}`);
+	});
+});
+
+describe('sampleProcess', () => {
+	it('counts the memory of the processes a daemon keeps beside it', async (t) => {
+		// A parent with one idle child: neither's memory moves while it waits.
+		const parent = spawn('bash', ['-c', 'sleep 30 & wait'], { stdio: 'ignore' });
+		t.after(() => parent.kill('SIGKILL'));
+		const pid = parent.pid!;
+		const childFile = `/proc/${pid}/task/${pid}/children`;
+		let child = '';
+		for (let tries = 0; child === '' && tries < 100; tries++) {
+			await new Promise((r) => setTimeout(r, 20));
+			child = readFileSync(childFile, 'latin1').trim();
+		}
+		assert.notEqual(child, '', 'the child started');
+		t.after(() => process.kill(Number(child), 'SIGKILL'));
+		const own = readFileSync(`/proc/${pid}/status`, 'utf8');
+		const its = readFileSync(`/proc/${child}/status`, 'utf8');
+		const sample = sampleProcess(pid);
+		assert.equal(sample.rssBytes, parseVmRss(own) + parseVmRss(its));
+		assert.equal(sample.anonBytes, parseRssAnon(own) + parseRssAnon(its));
 	});
 });

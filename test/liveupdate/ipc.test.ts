@@ -9,21 +9,27 @@ import { pathToFileURL } from 'node:url';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsxs-ipc-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+import { bareHandle } from '../../src/liveupdate/ipc.ts';
+
 const ipcModule = pathToFileURL(join(import.meta.dirname, '../../src/liveupdate/ipc.ts')).href;
 const transportModule = pathToFileURL(join(import.meta.dirname, '../../src/server/socket-transport.ts')).href;
 
 /**
- * What a successor-to-be makes for the descriptor: a paused socket, or a transport on one that a
- * held connection pauses before it starts (as the daemon does for a client it prepares).
+ * What a successor-to-be makes of the bare handle it was sent (`handle`): a paused socket, or a
+ * transport on one that a held connection pauses before it starts (as the daemon does for a client
+ * it prepares).
  */
 const makers = {
 	pausedSocket: `import { pausedSocket } from ${JSON.stringify(ipcModule)};
-		pausedSocket(3);`,
+		const make = (handle) => pausedSocket(handle);`,
 	'a paused SocketTransport': `import { pausedSocket } from ${JSON.stringify(ipcModule)};
 		import { SocketTransport } from ${JSON.stringify(transportModule)};
-		const t = new SocketTransport(pausedSocket(3));
-		t.pause();
-		t.attach({ data: () => console.log('read'), drain() {}, close() {}, reset() {} });`,
+		const make = (handle) => {
+			const t = new SocketTransport(pausedSocket(handle));
+			t.pause();
+			t.attach({ data: () => console.log('read'), drain() {}, close() {}, reset() {} });
+		};`,
 };
 
 describe('sockets made before the handover', () => {
@@ -38,13 +44,22 @@ describe('sockets made before the handover', () => {
 			server.unref();
 			const peer = connect(path);
 			const served = await accepted;
-			const fd = (served as unknown as { _handle: { fd: number } })._handle.fd;
-			// A successor-to-be: it makes its socket for the descriptor, says so, and waits.
+			// A successor-to-be: it makes its socket of the handle it is sent, says so, and waits.
 			const successor = spawn(
 				process.execPath,
-				['--input-type=module', '-e', `${make} console.log('made'); setTimeout(() => process.exit(0), 300);`],
-				{ stdio: ['ignore', 'pipe', 'inherit', fd] },
+				[
+					'--input-type=module',
+					'-e',
+					`${make}
+					process.once('message', (m, handle) => {
+						make(handle);
+						console.log('made');
+						setTimeout(() => process.exit(0), 300);
+					});`,
+				],
+				{ stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
 			);
+			successor.send('socket', bareHandle(served) as unknown as Socket, { keepOpen: true });
 			const said = successor.stdout!;
 			const exited = new Promise((resolve) => successor.once('exit', resolve));
 			let output = '';

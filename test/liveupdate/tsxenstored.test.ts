@@ -58,11 +58,14 @@ describe('live update: tsxenstored to tsxenstored', () => {
 		half.write(request.subarray(0, 20));
 		const before = await listing(env);
 		const oldPid = pidIn(dir);
+		// The daemon's one child: the shell it forked at start, which the successor starts in.
+		const standby = Number(readFileSync(`/proc/${oldPid}/task/${oldPid}/children`, 'latin1'));
 
 		const result = await liveUpdate(env, TSXENSTORED);
 		assert.equal(result.code, 0, result.output);
 
 		assert.notEqual(pidIn(dir), oldPid, 'the pid file names the successor');
+		assert.equal(pidIn(dir), standby, 'the successor runs in the process forked at start');
 		assert.equal(await listing(env), before);
 		half.write(request.subarray(20));
 		assert.ok(await half.waitFor((f) => f.length === 1, 5000), 'the half-sent request is answered');
