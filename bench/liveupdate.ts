@@ -1,10 +1,13 @@
 /**
- * Live update downtime: the longest a client waits for an answer while the daemon hands over to its
- * successor, from the moment the old process stops serving to the first reply from the new one.
- * A probe client reads one node in a tight loop through the update; the largest gap between two of
- * its replies is the downtime (it includes one round trip, a few tens of microseconds). Each daemon
- * updates into a new copy of itself: C xenstored and oxenstored into their own binaries (Debian's
- * `xenstore-control live-update`), tsxenstored into dist/cli/tsxenstored.js.
+ * Live update downtime: the longest a client waits for an answer while the daemon hands over to
+ * its successor, from the moment the old process stops serving to the first reply from the new
+ * one. A probe client reads one node in a tight loop through the update; the largest gap between
+ * two of its replies is the downtime (it includes one round trip, a few tens of microseconds).
+ * The probe is xsload, a process of its own: in this one, starting `xenstore-control` stops the
+ * event loop for as long as the fork takes (10-20 ms here), and a probe in here would count that
+ * against the daemon. Each daemon updates into a new copy of itself: C xenstored and oxenstored
+ * into their own binaries (Debian's `xenstore-control live-update`), tsxenstored into
+ * dist/cli/tsxenstored.js.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,6 +15,7 @@ import { connect, type XenstoreClient } from '../src/client/index.ts';
 import { TSXENSTORED, XEN_BIN } from '../test/harness/daemons.ts';
 import type { TargetName } from './targets.ts';
 import type { Metrics, Workload } from './workloads.ts';
+import { runXsload } from './xsload.ts';
 
 const NEW_BINARY: Partial<Record<TargetName, string>> = {
 	c: join(XEN_BIN, 'xenstored'),
@@ -47,24 +51,30 @@ function liveUpdate(socket: string, binary: string): Promise<number> {
 	});
 }
 
-/** Read in a loop until stopped; returns the longest gap between two replies, in seconds. */
-function probe(xs: XenstoreClient): { stop(): Promise<number> } {
-	let running = true;
-	let worst = 0;
-	const loop = (async () => {
-		let last = process.hrtime.bigint();
-		while (running) {
-			await xs.read('/lu-probe');
-			const now = process.hrtime.bigint();
-			worst = Math.max(worst, Number(now - last) / 1e9);
-			last = now;
-		}
-	})();
+/**
+ * Start xsload reading /lu-probe in a loop; resolves once it has its first reply. `stop` ends it
+ * and gives the longest gap between two replies, in seconds.
+ */
+async function probe(xsload: string, socket: string): Promise<{ stop(): Promise<number> }> {
+	const stopper = new AbortController();
+	let reading!: () => void;
+	const started = new Promise<void>((resolve) => {
+		reading = resolve;
+	});
+	const run = runXsload({
+		binary: xsload,
+		socket,
+		args: ['probe', '/lu-probe'],
+		onMeasure: () => reading(),
+		stop: stopper.signal,
+		timeoutMs: 600_000,
+	});
+	// A probe that fails before its first reply fails the measurement here.
+	await Promise.race([started, run]);
 	return {
 		async stop() {
-			running = false;
-			await loop;
-			return worst;
+			stopper.abort();
+			return Number((await run).result.max_gap_us) / 1e6;
 		},
 	};
 }
@@ -91,19 +101,23 @@ function downtime(
 			const nodes = Math.max(1000, Math.round((fullNodes * ctx.sizes.treeCount) / FULL_TREE));
 			const xs = await connect({ path: socket });
 			const idle: XenstoreClient[] = [];
+			let watcher: { stop(): Promise<number> } | undefined;
 			try {
 				await xs.write('/lu-probe', 'p');
 				await populate(xs, nodes);
 				for (let i = 0; i < connections; i++) idle.push(await connect({ path: socket }));
-				const watcher = probe(await connect({ path: socket }));
+				watcher = await probe(ctx.xsload, socket);
 				await new Promise((r) => setTimeout(r, 200));
 				const updateSecs = await liveUpdate(socket, NEW_BINARY[name]!);
 				await new Promise((r) => setTimeout(r, 200));
 				const downtimeSecs = await watcher.stop();
+				watcher = undefined;
 				// Every connection survived: each still answers.
 				await Promise.all(idle.map((c) => c.read('/lu-probe')));
 				return { downtimeSecs, updateSecs, nodes, connections };
 			} finally {
+				// After a failure: the probe's own result no longer matters.
+				await watcher?.stop().catch(() => {});
 				for (const c of idle) c.close();
 				xs.close();
 			}

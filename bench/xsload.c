@@ -7,6 +7,7 @@
  *   xsload populate-flat COUNT CAP_SECONDS
  *   xsload populate-tree COUNT FANOUT CAP_SECONDS
  *   xsload watch CONNS REPEATS [WARMUP_WRITES]
+ *   xsload probe PATH
  *
  * ops: PROCS processes, one connection each, loop on one operation against NODES nodes under
  *   /bench (ta = transaction start, read, write, commit, retried on EAGAIN) for WARMUP seconds
@@ -19,6 +20,10 @@
  *   breadth-first order (parents before children), stopping after CAP_SECONDS.
  * watch: CONNS connections watch /bench/watched; REPEATS times, one more connection writes it and
  *   the time until every watcher has its event is taken, after WARMUP_WRITES writes uncounted.
+ * probe: one connection reads PATH in a loop until SIGTERM, and reports the longest wait between
+ *   two replies (a live update's downtime). It is a process of its own so that nothing the runner
+ *   does meanwhile (such as starting xenstore-control, whose fork stops the runner for
+ *   milliseconds) counts as the daemon's.
  *
  * Output, one line each, for the runner: `phase measure` when the counted part starts, `phase done`
  * when it ends (the runner samples the daemon's CPU time and memory there), `checkpoint n=N t=SECS`
@@ -338,6 +343,46 @@ static int populate(long count, long fanout, double cap)
 	return 0;
 }
 
+static volatile sig_atomic_t probe_stop;
+
+static void on_probe_stop(int sig)
+{
+	(void)sig;
+	probe_stop = 1;
+}
+
+static int probe(const char *path)
+{
+	struct sigaction sa = { .sa_handler = on_probe_stop };
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) == -1)
+		die("sigaction");
+	struct xs_handle *h = open_or_die();
+	unsigned int len;
+	long reads = 0;
+	double worst = 0, last = 0;
+	while (!probe_stop) {
+		char *v = xs_read(h, XBT_NULL, path, &len);
+		if (!v) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "xsload: probe read %s: %s\n", path, strerror(errno));
+			return 1;
+		}
+		free(v);
+		double t = now();
+		if (reads++ == 0)
+			say("phase measure");
+		else if (t - last > worst)
+			worst = t - last;
+		last = t;
+	}
+	say("phase done");
+	printf("result reads=%ld max_gap_us=%.1f\n", reads, worst * 1e6);
+	xs_close(h);
+	return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -447,7 +492,8 @@ static int usage(void)
 			"       xsload contend PROCS SECONDS [-w WARMUP] [-l LATFILE]\n"
 			"       xsload populate-flat COUNT CAP_SECONDS\n"
 			"       xsload populate-tree COUNT FANOUT CAP_SECONDS\n"
-			"       xsload watch CONNS REPEATS [WARMUP_WRITES]\n");
+			"       xsload watch CONNS REPEATS [WARMUP_WRITES]\n"
+			"       xsload probe PATH\n");
 	return 2;
 }
 
@@ -489,5 +535,7 @@ int main(int argc, char **argv)
 		return populate(atol(argv[2]), atol(argv[3]), atof(argv[4]));
 	if (!strcmp(mode, "watch") && (argc == 4 || argc == 5) && atoi(argv[2]) > 0)
 		return watch_fanout(atoi(argv[2]), atoi(argv[3]), argc == 5 ? atoi(argv[4]) : 0);
+	if (!strcmp(mode, "probe") && argc == 3)
+		return probe(argv[2]);
 	return usage();
 }

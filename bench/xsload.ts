@@ -50,6 +50,8 @@ export interface XsloadRun {
 	/** Called the moment xsload starts and ends its counted part (`phase measure` / `phase done`). */
 	onMeasure?: () => void;
 	onDone?: () => void;
+	/** Aborting it sends xsload SIGTERM, which ends a run that goes on until told (`probe`). */
+	stop?: AbortSignal;
 	timeoutMs: number;
 }
 
@@ -70,6 +72,7 @@ export function runXsload(run: XsloadRun): Promise<XsloadOutput> {
 			child.kill('SIGKILL');
 		}
 	};
+	run.stop?.addEventListener('abort', () => child.kill('SIGTERM'), { once: true });
 	child.stderr.on('data', (d: Buffer) => {
 		stderr += d.toString();
 	});
