@@ -374,7 +374,8 @@ export function renderMarkdown(r: BenchResults): string {
 		'',
 		'## Live update: downtime and whole update',
 		'',
-		'Each daemon updates into a new copy of itself while a client reads in a loop. Downtime is the ' +
+		'Each daemon updates into a new copy of itself while a client (xsload, a process of its own) ' +
+			'reads in a loop. Downtime is the ' +
 			'longest wait for a reply across the update (from the moment the old process stops serving to ' +
 			'the first reply of the new one, plus one round trip); the whole update is how long ' +
 			"`xenstore-control live-update` took, checks of the new binary included. C xenstored's " +
