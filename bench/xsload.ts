@@ -50,7 +50,10 @@ export interface XsloadRun {
 	/** Called the moment xsload starts and ends its counted part (`phase measure` / `phase done`). */
 	onMeasure?: () => void;
 	onDone?: () => void;
-	/** Aborting it sends xsload SIGTERM, which ends a run that goes on until told (`probe`). */
+	/**
+	 * Aborting it sends xsload SIGTERM, which ends a run that goes on until told (`probe`); SIGKILL
+	 * 5 s later if it has not ended.
+	 */
 	stop?: AbortSignal;
 	timeoutMs: number;
 }
@@ -72,7 +75,15 @@ export function runXsload(run: XsloadRun): Promise<XsloadOutput> {
 			child.kill('SIGKILL');
 		}
 	};
-	run.stop?.addEventListener('abort', () => child.kill('SIGTERM'), { once: true });
+	run.stop?.addEventListener(
+		'abort',
+		() => {
+			child.kill('SIGTERM');
+			// Blocked in a read the daemon never answers, it would not see the signal's flag.
+			setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+		},
+		{ once: true },
+	);
 	child.stderr.on('data', (d: Buffer) => {
 		stderr += d.toString();
 	});
