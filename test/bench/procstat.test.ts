@@ -75,10 +75,27 @@ describe('sampleProcess', () => {
 		}
 		assert.notEqual(child, '', 'the child started');
 		t.after(() => process.kill(Number(child), 'SIGKILL'));
-		const own = readFileSync(`/proc/${pid}/status`, 'utf8');
-		const its = readFileSync(`/proc/${child}/status`, 'utf8');
-		const sample = sampleProcess(pid);
-		assert.equal(sample.rssBytes, parseVmRss(own) + parseVmRss(its));
-		assert.equal(sample.anonBytes, parseRssAnon(own) + parseRssAnon(its));
+		// The child is listed from its fork on, and its memory changes until it has exec'd sleep and
+		// settled: compare only a sample taken between two identical readings of both.
+		const status = () => [pid, child].map((p) => readFileSync(`/proc/${p}/status`, 'utf8'));
+		let settled = false;
+		for (let tries = 0; !settled && tries < 100; tries++) {
+			const [own, its] = status() as [string, string];
+			const sample = sampleProcess(pid);
+			const [ownAfter, itsAfter] = status() as [string, string];
+			const rss = parseVmRss(own) + parseVmRss(its);
+			const anon = parseRssAnon(own) + parseRssAnon(its);
+			if (
+				rss !== parseVmRss(ownAfter) + parseVmRss(itsAfter) ||
+				anon !== parseRssAnon(ownAfter) + parseRssAnon(itsAfter)
+			) {
+				await new Promise((r) => setTimeout(r, 20));
+				continue;
+			}
+			settled = true;
+			assert.equal(sample.rssBytes, rss);
+			assert.equal(sample.anonBytes, anon);
+		}
+		assert.ok(settled, "the two processes' memory never held still between two readings");
 	});
 });
