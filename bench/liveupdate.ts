@@ -51,11 +51,22 @@ function liveUpdate(socket: string, binary: string): Promise<number> {
 	});
 }
 
+/** What the probe saw, once stopped. */
+export interface ProbeResult {
+	/** The longest gap between two replies: the downtime. */
+	maxGapSecs: number;
+	reads: number;
+}
+
+export interface Probe {
+	stop(): Promise<ProbeResult>;
+}
+
 /**
  * Start xsload reading /lu-probe in a loop; resolves once it has its first reply. `stop` ends it
- * and gives the longest gap between two replies, in seconds.
+ * and gives what it saw.
  */
-async function probe(xsload: string, socket: string): Promise<{ stop(): Promise<number> }> {
+export async function probe(xsload: string, socket: string): Promise<Probe> {
 	const stopper = new AbortController();
 	let reading!: () => void;
 	const started = new Promise<void>((resolve) => {
@@ -74,7 +85,8 @@ async function probe(xsload: string, socket: string): Promise<{ stop(): Promise<
 	return {
 		async stop() {
 			stopper.abort();
-			return Number((await run).result.max_gap_us) / 1e6;
+			const { result } = await run;
+			return { maxGapSecs: Number(result.max_gap_us) / 1e6, reads: Number(result.reads) };
 		},
 	};
 }
@@ -101,7 +113,7 @@ function downtime(
 			const nodes = Math.max(1000, Math.round((fullNodes * ctx.sizes.treeCount) / FULL_TREE));
 			const xs = await connect({ path: socket });
 			const idle: XenstoreClient[] = [];
-			let watcher: { stop(): Promise<number> } | undefined;
+			let watcher: Probe | undefined;
 			try {
 				await xs.write('/lu-probe', 'p');
 				await populate(xs, nodes);
@@ -110,7 +122,7 @@ function downtime(
 				await new Promise((r) => setTimeout(r, 200));
 				const updateSecs = await liveUpdate(socket, NEW_BINARY[name]!);
 				await new Promise((r) => setTimeout(r, 200));
-				const downtimeSecs = await watcher.stop();
+				const downtimeSecs = (await watcher.stop()).maxGapSecs;
 				watcher = undefined;
 				// Every connection survived: each still answers.
 				await Promise.all(idle.map((c) => c.read('/lu-probe')));

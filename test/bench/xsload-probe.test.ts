@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { buildXsload, runXsload } from '../../bench/xsload.ts';
+import { probe } from '../../bench/liveupdate.ts';
+import { buildXsload } from '../../bench/xsload.ts';
 import { connect } from '../../src/client/index.ts';
 import { listeningDaemon } from '../harness/in-process-daemon.ts';
 
@@ -12,7 +13,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const STALL_MS = 200;
 
-describe('xsload probe: the live-update benchmark downtime probe', () => {
+describe('the live-update benchmark downtime probe (xsload probe)', () => {
 	it('reports the longest wait between two replies, and ends on the stop signal', {
 		timeout: 60_000,
 	}, async () => {
@@ -20,20 +21,7 @@ describe('xsload probe: the live-update benchmark downtime probe', () => {
 		const socket = join(dir, 'socket');
 		const client = await connect({ path: socket });
 		await client.write('/lu-probe', 'p');
-		const stopper = new AbortController();
-		let reading!: () => void;
-		const started = new Promise<void>((resolve) => {
-			reading = resolve;
-		});
-		const run = runXsload({
-			binary: buildXsload(),
-			socket,
-			args: ['probe', '/lu-probe'],
-			onMeasure: () => reading(),
-			stop: stopper.signal,
-			timeoutMs: 30_000,
-		});
-		await Promise.race([started, run]);
+		const watcher = await probe(buildXsload(), socket);
 		await new Promise((r) => setTimeout(r, 100));
 		// The daemon runs in this process: blocking it here is a gap the probe must see in full.
 		const until = performance.now() + STALL_MS;
@@ -41,13 +29,12 @@ describe('xsload probe: the live-update benchmark downtime probe', () => {
 			// busy: no request is answered meanwhile
 		}
 		await new Promise((r) => setTimeout(r, 100));
-		stopper.abort();
-		const out = await run;
+		const seen = await watcher.stop();
 		client.close();
 		await daemon.shutdown();
-		const gapMs = Number(out.result.max_gap_us) / 1000;
+		const gapMs = seen.maxGapSecs * 1000;
 		assert.ok(gapMs >= STALL_MS, `longest gap ${gapMs} ms, the daemon stalled ${STALL_MS} ms`);
 		assert.ok(gapMs < STALL_MS + 1000, `longest gap ${gapMs} ms is more than the stall explains`);
-		assert.ok(Number(out.result.reads) > 10, `only ${out.result.reads} reads in 400 ms`);
+		assert.ok(seen.reads > 10, `only ${seen.reads} reads in 400 ms`);
 	});
 });
