@@ -49,6 +49,22 @@ export function placeFromThree(): { place: Placement; fds: number[] } {
 	};
 }
 
+export interface CaptureOptions {
+	/** The snapshot the successor has loaded: only nodes changed since go into the stream. */
+	base?: Snapshot;
+	/** Change nothing and write no nodes (see captureState). */
+	rehearsal?: boolean;
+	/** A rehearsal's share: only the first this many connections. */
+	connections?: number;
+	/**
+	 * Where the successor holds a connection of its own, made before the handover, for this one
+	 * (dom0 clients: ipc.ts): the stream's descriptor number for its socket. Such a connection with
+	 * nothing to carry over (Connection.quiet) is left out of the stream, named only in the extras,
+	 * so that a thousand idle clients cost the handover next to nothing here and in the successor.
+	 */
+	prepared?: (conn: Connection) => number | undefined;
+}
+
 export interface Captured {
 	/** The whole migration stream. */
 	stream: Buffer;
@@ -91,9 +107,9 @@ export function captureState(
 	reply: Buffer,
 	endian: Endian,
 	pass: Placement,
-	options: { base?: Snapshot; rehearsal?: boolean; connections?: number } = {},
+	options: CaptureOptions = {},
 ): Captured {
-	const { base, rehearsal = false } = options;
+	const { base, rehearsal = false, prepared } = options;
 	const { store } = daemon;
 	const state: MigrationState = emptyState();
 	const losses: string[] = [];
@@ -119,7 +135,15 @@ export function captureState(
 	// Dom0's own ring comes first, as C xenstored writes it: its reader creates dom0 from it.
 	state.connections.push(idleConnection(++connId, ringSpec(daemon, 0)));
 	const ids = new Map<Connection, number>();
+	const quiet: number[] = [];
 	for (const conn of connections) {
+		if (prepared !== undefined && conn !== requester && conn.quiet) {
+			const at = prepared(conn);
+			if (at !== undefined) {
+				quiet.push(at);
+				continue;
+			}
+		}
 		const emulated = !conn.caller.privileged;
 		if (emulated && foreign) {
 			losses.push(`${conn.label}: an emulated domain's socket cannot be handed to a foreign daemon`);
@@ -173,6 +197,7 @@ export function captureState(
 			}
 		}
 	}
+	if (quiet.length > 0) extras.quiet = quiet;
 	// Every introduced guest keeps a ring connection in the stream, so its successor knows it.
 	for (const domain of store.domains.all()) {
 		if (domain.domid === 0 || !domain.introduced || withRing.has(domain.domid)) continue;

@@ -19,6 +19,11 @@ export interface Extras {
 	/** `<conn-id>/<tx-id>` → what the stream cannot say about the transaction. */
 	transactions: Record<string, { doomed: boolean; listed: string[] }>;
 	delta?: { snapshot: string; childLists: Array<[string, string[]]> };
+	/**
+	 * Descriptor numbers of dom0 clients the stream leaves out: the successor made their connections
+	 * before the handover (ipc.ts) and they had nothing to carry over (Connection.quiet).
+	 */
+	quiet?: number[];
 }
 
 export function extrasPath(stateFile: string): string {
@@ -38,6 +43,7 @@ export function readExtras(stateFile: string): Extras {
 			emulatedListeners: parsed.emulatedListeners ?? {},
 			transactions: parsed.transactions ?? {},
 			...(parsed.delta !== undefined ? { delta: parsed.delta } : {}),
+			...(Array.isArray(parsed.quiet) ? { quiet: parsed.quiet.filter(Number.isInteger) } : {}),
 		};
 	} catch {
 		return { emulatedConnections: {}, emulatedListeners: {}, transactions: {} };

@@ -189,6 +189,15 @@ export async function restoreDaemon(
 		conn.restorePending(c.pendingIn, c.pendingOut);
 		byId.set(c.connId, conn);
 	}
+	// Clients the stream leaves out: the connections made for them before the handover serve them
+	// as they are (capture.ts, CaptureOptions.prepared).
+	const quiet: Connection[] = [];
+	for (const fd of extras.quiet ?? []) {
+		const inherited = resolve(fd);
+		quiet.push(
+			inherited instanceof Connection ? inherited : daemon.adoptSocket(inherited as number | Socket),
+		);
+	}
 	for (const [domid, fd] of Object.entries(extras.emulatedListeners)) {
 		daemon.domainService.adoptListener(Number(domid), resolve(fd) as number | Server);
 	}
@@ -232,9 +241,10 @@ export async function restoreDaemon(
 	// Requests the predecessor had received but not handled go first, now that all state is back;
 	// connections prepared before the handover start reading only now.
 	for (const conn of byId.values()) conn.release();
+	for (const conn of quiet) conn.release();
 	rmSync(extrasPath(file), { force: true });
 	return {
-		connections: byId.size,
+		connections: byId.size + quiet.length,
 		nodes: store.tree.nodeCount,
 		watches: state.watches.length,
 		transactions: state.transactions.length,

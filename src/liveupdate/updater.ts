@@ -9,11 +9,11 @@ import { MessageType } from '../protocol/message-type.ts';
 import type { Connection } from '../server/connection.ts';
 import type { Daemon } from '../server/daemon.ts';
 import { SocketTransport } from '../server/socket-transport.ts';
-import { captureState, type Placement, placeFromThree, stopReading } from './capture.ts';
+import { type CaptureOptions, captureState, type Placement, placeFromThree, stopReading } from './capture.ts';
 import type { UpdatePlan, Updater } from './control.ts';
 import { extrasPath, writeExtras } from './extras.ts';
 import { bareHandle, SENT_FD_BASE, type SentHandle, type ToPredecessor, type ToSuccessor } from './ipc.ts';
-import { type Snapshot, writeSnapshot } from './snapshot.ts';
+import { writeSnapshot } from './snapshot.ts';
 import { Standby } from './standby.ts';
 import { identifyTarget, isScript, successorArgs, type TargetKind } from './target.ts';
 import { waitForTakeover } from './wait.ts';
@@ -146,14 +146,20 @@ export class LiveUpdater implements Updater {
 		plan: UpdatePlan,
 		kind: TargetKind,
 		place: Placement,
-		base?: Snapshot,
+		onto: Pick<CaptureOptions, 'base' | 'prepared'> = {},
 	): { records: number } | string {
 		const { daemon } = this;
 		const reply = encodeFrame(MessageType.CONTROL, plan.reqId, plan.txId, 'OK\0');
 		stopReading(daemon);
-		const captured = captureState(daemon, kind, plan.requester as Connection, reply, HOST_ENDIAN, place, {
-			base,
-		});
+		const captured = captureState(
+			daemon,
+			kind,
+			plan.requester as Connection,
+			reply,
+			HOST_ENDIAN,
+			place,
+			onto,
+		);
 		for (const loss of captured.losses) daemon.log.warn(`live update: ${loss}`);
 		try {
 			writeFileSync(this.stateFile, captured.stream, { mode: 0o600 });
@@ -238,10 +244,19 @@ export class LiveUpdater implements Updater {
 		const loading = hear('loaded', 'not-loaded');
 		const clients: number[] = [];
 		const guests: number[] = [];
+		// Dom0 clients the successor makes connections for now, and where their sockets went.
+		const preparedAt = new Map<Connection, number>();
 		for (const conn of daemon.connections.values()) {
 			const at = conn.transport instanceof SocketTransport ? sentAt.get(conn.transport.socket) : undefined;
-			if (at !== undefined) (conn.caller.privileged ? clients : guests).push(at);
+			if (at === undefined) continue;
+			if (conn.caller.privileged) {
+				clients.push(at);
+				preparedAt.set(conn, at);
+			} else {
+				guests.push(at);
+			}
 		}
+		const prepared = (conn: Connection) => preparedAt.get(conn);
 		child.send({ kind: 'snapshot', file: snapshotFile, clients, guests } satisfies ToSuccessor);
 		const loaded = await loading;
 		if (loaded?.kind !== 'loaded') {
@@ -254,7 +269,7 @@ export class LiveUpdater implements Updater {
 			`live update: the successor loaded a snapshot of ${daemon.store.tree.nodeCount} nodes ` +
 				`${(performance.now() - started).toFixed(0)} ms after it was ready; requests went on meanwhile`,
 		);
-		await this.rehearseCapture(plan);
+		await this.rehearseCapture(plan, prepared);
 		// A domain that went away since made perm entries stale without changing their nodes:
 		// then every node goes again, each with its child list.
 		const since = daemon.store.departedSince(snapshot.since) ? -1 : snapshot.since;
@@ -266,7 +281,10 @@ export class LiveUpdater implements Updater {
 			const socket = now.get(fd)!;
 			return sentAt.get(socket) ?? send(socket) ?? -1;
 		};
-		const written = this.writeState(plan, 'tsxenstored', place, { file: snapshotFile, since });
+		const written = this.writeState(plan, 'tsxenstored', place, {
+			base: { file: snapshotFile, since },
+			prepared,
+		});
 		if (typeof written === 'string') {
 			child.kill('SIGKILL');
 			return this.abandon(written);
@@ -299,7 +317,7 @@ export class LiveUpdater implements Updater {
 	 * twice as many each time, before the whole ones: run cold, in one turn, the first capture of
 	 * 1,000 connections kept every client waiting for 7-22 ms, at times longer than the handover.
 	 */
-	private async rehearseCapture(plan: UpdatePlan): Promise<void> {
+	private async rehearseCapture(plan: UpdatePlan, prepared: CaptureOptions['prepared']): Promise<void> {
 		const requester = plan.requester as Connection;
 		const all = this.daemon.connections.size;
 		let whole = 0;
@@ -307,6 +325,7 @@ export class LiveUpdater implements Updater {
 			captureState(this.daemon, 'tsxenstored', requester, EMPTY_REPLY, HOST_ENDIAN, (fd) => fd, {
 				rehearsal: true,
 				connections,
+				prepared,
 			});
 			if (connections >= all) whole++;
 			await nextTurn();

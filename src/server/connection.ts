@@ -347,6 +347,22 @@ export class Connection implements Session {
 		this.reading = false;
 	}
 
+	/**
+	 * Live update: nothing of this connection's own to carry over (no input left to handle, no
+	 * output waiting, no watch, no open transaction), so a successor can serve its socket as a
+	 * connection just made.
+	 */
+	get quiet(): boolean {
+		return (
+			this.reader.pendingLength === 0 &&
+			this.out.length === 0 &&
+			this.transport.settled() &&
+			this.transport.pendingOutput().length === 0 &&
+			this.watches.size === 0 &&
+			this.transactions.size === 0
+		);
+	}
+
 	/** Bytes received but not yet processed (a partly received request), for live update. */
 	unprocessedInput(): Buffer {
 		return this.reader.unconsumed();

@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { captureState, stopReading } from '../../src/liveupdate/capture.ts';
+import { restoreStream } from '../../src/liveupdate/restore.ts';
 import { UINT16_MAX } from '../../src/migration/constants.ts';
+import { emptyState } from '../../src/migration/state.ts';
 import { encodeFrame } from '../../src/protocol/frame.ts';
 import { MessageType } from '../../src/protocol/message-type.ts';
 import type { Connection } from '../../src/server/connection.ts';
+import type { SocketTransport } from '../../src/server/socket-transport.ts';
+import { Store } from '../../src/store/store.ts';
 import { listeningDaemon, openSocket } from '../harness/in-process-daemon.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsxs-capture-'));
@@ -38,5 +43,43 @@ describe('capturing the state for a live update', () => {
 		assert.equal(victim.closed, true);
 		assert.match(captured.losses.join('\n'), /unhandled input/);
 		assert.equal(requester.closed, false);
+	});
+
+	it('leaves out the clients the successor already holds that have nothing to carry over', async (t) => {
+		const here = join(dir, 'prepared');
+		mkdirSync(here);
+		const daemon = await listeningDaemon(here);
+		// One after the other, so that the daemon's connections come in the same order.
+		const sockets: Socket[] = [];
+		for (let i = 0; i < 5; i++) sockets.push(await openSocket(join(here, 'socket')));
+		t.after(() => {
+			for (const s of sockets) s.destroy();
+			daemon.listener?.close();
+		});
+		const [, , watching, pending] = sockets as [Socket, Socket, Socket, Socket, Socket];
+		watching.write(encodeFrame(MessageType.WATCH, 1, 0, '/w\0token\0'));
+		await sleep(50);
+		daemon.holdAll();
+		pending.write(encodeFrame(MessageType.READ, 2, 0, '/x\0'));
+		await sleep(50);
+		const [requester, idle, watcher, waiting, unprepared] = [...daemon.connections.values()] as Connection[];
+		// The successor holds a connection for every client but the last (which came too late).
+		const placed = new Map<Connection, number>(
+			[requester!, idle!, watcher!, waiting!].map((c, i) => [c, 100 + i]),
+		);
+		const fd = (c: Connection) => (c.transport as SocketTransport).fd;
+		stopReading(daemon);
+		const captured = captureState(daemon, 'tsxenstored', requester!, Buffer.from('OK'), 'little', (n) => n, {
+			prepared: (c) => placed.get(c),
+		});
+		assert.deepEqual(captured.extras.quiet, [101]);
+		const state = emptyState();
+		restoreStream(new Store({ bare: true }), captured.stream, state);
+		const inStream = state.connections.flatMap((c) => (c.spec.kind === 'socket' ? [c.spec.fd] : []));
+		// The requester last, with its reply; a watch, unhandled input, or no connection waiting in
+		// the successor each keeps a connection in the stream.
+		assert.deepEqual(inStream.sort(), [watcher, waiting, unprepared, requester].map((c) => fd(c!)).sort());
+		assert.equal(state.watches.length, 1);
+		assert.equal(state.connections.at(-1)!.pendingOut.toString(), 'OK');
 	});
 });
