@@ -108,6 +108,12 @@ export class LiveUpdater implements Updater {
 	private async hold(plan: UpdatePlan): Promise<void> {
 		this.daemon.holdAll();
 		this.heldAt = performance.now();
+		// One more poll of the event loop: requests clients had sent by now are read into their
+		// connections' unprocessed input, which the successor handles first, as soon as it has
+		// restored the state. Left in the kernel, they would wait for its first poll, after every
+		// connection has been set to read again (a few milliseconds for a thousand).
+		await nextTurn();
+		await nextTurn();
 		for (const conn of await this.daemon.settle(SETTLE_MS)) {
 			if (conn !== plan.requester) conn.close('did not take its output during live update');
 		}
