@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { HANDOVER_ENV, receiveHandover } from '../liveupdate/ipc.ts';
-import { loadSnapshot, restoreDaemon } from '../liveupdate/restore.ts';
+import { HANDOVER_ENV, type Handover, receiveHandover } from '../liveupdate/ipc.ts';
+import { loadSnapshot, type RestoreReport, restoreDaemon } from '../liveupdate/restore.ts';
 import { warmUpRestore } from '../liveupdate/warm-up.ts';
 import { warmUpRequests } from '../liveupdate/warm-up-requests.ts';
 import { randomSeeds } from '../migration/path-set.ts';
@@ -114,9 +114,11 @@ export async function serve(argv: string[], options: Options): Promise<void> {
 	// First, while this process is small (standby.ts).
 	daemon.updater.prepareSuccessor();
 	if (stateFile !== undefined) {
+		let handover: Handover | undefined;
+		let report: RestoreReport;
 		try {
 			// A tsxenstored predecessor started this process early and says when to take over.
-			const handover =
+			handover =
 				process.env[HANDOVER_ENV] === 'ipc'
 					? await receiveHandover({
 							warmUp: async () => {
@@ -135,31 +137,38 @@ export async function serve(argv: string[], options: Options): Promise<void> {
 					: undefined;
 			delete process.env[HANDOVER_ENV];
 			// The pid file names this process before a client can see the update done.
-			const report = await restoreDaemon(daemon, stateFile, {
+			report = await restoreDaemon(daemon, stateFile, {
 				resolve: handover?.resolve,
 				loaded: handover?.loaded,
 				beforeRelease: () => writePidFile(options),
 			});
-			if (options.oxenstoredLive) daemon.liveUpdate.completedElsewhere();
-			// The connections read again from the next poll of the event loop on: clients' requests
-			// held over the update are answered there, before the bookkeeping below (telling the
-			// predecessor, which then exits, logging, removing files), which only delays them.
-			await afterNextPoll();
-			handover?.dropUnclaimed();
-			handover?.onFresh((socket, domid) => {
-				if (domid === 0) daemon.accept(socket);
-				else daemon.domainService.accept(domid, socket);
-			});
-			handover?.serving();
-			log.info(
-				`live update: restored ${report.nodes} nodes, ${report.connections} connections, ` +
-					`${report.watches} watches, ${report.transactions} transactions from ${stateFile}`,
-			);
-			for (const note of report.notes) log.warn(`live update: ${note}`);
 		} catch (e) {
 			log.error(`live update: cannot restore from ${stateFile}: ${(e as Error).stack ?? e}`);
 			process.exit(1);
 		}
+		// Clients may have had replies from this process by now (restoring releases the requests
+		// held over the update): whatever goes wrong from here on, it serves, since a predecessor
+		// taking over again would handle those requests a second time.
+		if (options.oxenstoredLive) daemon.liveUpdate.completedElsewhere();
+		// The connections read again from the next poll of the event loop on: clients' requests
+		// held over the update are answered there, before the bookkeeping below (telling the
+		// predecessor, which then exits, logging, removing files), which only delays them.
+		await afterNextPoll();
+		try {
+			handover?.dropUnclaimed();
+		} catch (e) {
+			log.error(`live update: closing sockets no client claimed: ${(e as Error).message}`);
+		}
+		handover?.onFresh((socket, domid) => {
+			if (domid === 0) daemon.accept(socket);
+			else daemon.domainService.accept(domid, socket);
+		});
+		handover?.serving();
+		log.info(
+			`live update: restored ${report.nodes} nodes, ${report.connections} connections, ` +
+				`${report.watches} watches, ${report.transactions} transactions from ${stateFile}`,
+		);
+		for (const note of report.notes) log.warn(`live update: ${note}`);
 		// The predecessor waits for this: from now on this process serves.
 		rmSync(stateFile, { force: true });
 	} else {

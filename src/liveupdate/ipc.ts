@@ -1,3 +1,4 @@
+import { closeSync } from 'node:fs';
 import { type Server, Socket, type SocketConstructorOpts } from 'node:net';
 import type { Connection } from '../server/connection.ts';
 
@@ -21,6 +22,36 @@ export const HANDOVER_ENV = 'TSXENSTORED_HANDOVER';
 
 /** Descriptor numbers from here on name sockets sent over the channel, in the order sent. */
 export const SENT_FD_BASE = 1 << 20;
+
+/**
+ * When the predecessor has many sockets, it passes those it has at the start at spawn instead, at
+ * descriptors INHERITED_FD_BASE, +1, ... (3 is the channel): the channel would take them one at a
+ * time, each waiting for the successor's acknowledgement. This variable then says how many, and
+ * which of them (by position) are listening sockets: `<count>:<position>,<position>...`.
+ */
+export const INHERITED_ENV = 'TSXENSTORED_INHERITED';
+export const INHERITED_FD_BASE = 4;
+
+/** The value of INHERITED_ENV for `count` sockets, of which those at `listeners` listen. */
+export function inheritedSpec(count: number, listeners: readonly number[]): string {
+	return `${count}:${listeners.join(',')}`;
+}
+
+/** What INHERITED_ENV says: descriptor -> whether it is a listening socket. Throws if malformed. */
+export function parseInherited(spec: string): Map<number, boolean> {
+	const match = /^(\d{1,7}):((?:\d{1,7})(?:,\d{1,7})*)?$/.exec(spec);
+	if (match === null) throw new Error(`${INHERITED_ENV} is malformed: ${JSON.stringify(spec.slice(0, 80))}`);
+	const count = Number(match[1]);
+	const listeners = new Set(
+		(match[2] ?? '')
+			.split(',')
+			.filter((p) => p !== '')
+			.map(Number),
+	);
+	const passed = new Map<number, boolean>();
+	for (let i = 0; i < count; i++) passed.set(INHERITED_FD_BASE + i, listeners.has(i));
+	return passed;
+}
 
 export type ToSuccessor =
 	| { kind: 'snapshot'; file: string; clients: number[]; guests: number[] }
@@ -83,6 +114,25 @@ function readingSocket(handle: BareHandle): Socket {
 	return new Socket({ handle, readable: true, writable: true } as unknown as SocketConstructorOpts);
 }
 
+/** A socket the predecessor passed: a handle sent over the channel, or a descriptor inherited. */
+type Passed = { handle: BareHandle; listener: boolean } | { fd: number; listener: boolean };
+
+/** pausedSocket for a socket inherited at descriptor `fd`. */
+export function pausedDescriptor(fd: number): Socket {
+	const options = { fd, readable: true, writable: true, pauseOnCreate: true };
+	return new Socket(options as unknown as SocketConstructorOpts);
+}
+
+/** A socket object for a passed socket that must not be read yet (see pausedSocket). */
+function pausedPassed(passed: Passed): Socket {
+	return 'handle' in passed ? pausedSocket(passed.handle) : pausedDescriptor(passed.fd);
+}
+
+function closePassed(passed: Passed): void {
+	if ('handle' in passed) passed.handle.close();
+	else closeSync(passed.fd);
+}
+
 function send(message: ToPredecessor): void {
 	process.send?.(message);
 }
@@ -104,16 +154,27 @@ export interface HandoverSteps {
  * and resolve once it says `go`.
  */
 export function receiveHandover(steps: HandoverSteps): Promise<Handover> {
-	const sent: Array<{ handle: BareHandle; listener: boolean } | undefined> = [];
+	const sent: Array<Passed | undefined> = [];
+	const inherited = new Map<number, Passed>();
+	const spec = process.env[INHERITED_ENV];
+	delete process.env[INHERITED_ENV];
+	if (spec !== undefined) {
+		for (const [fd, listener] of parseInherited(spec)) inherited.set(fd, { fd, listener });
+	}
 	const fresh: Array<[Socket, number]> = [];
 	let accept: ((socket: Socket, domid: number) => void) | undefined;
 	let loaded: string | undefined;
 	const early = new Map<number, Socket | Connection>();
 	/** What a descriptor number the predecessor named stands for; each is claimed once. */
-	const claim = (fd: number): BareHandle | undefined => {
+	const claim = (fd: number): Passed | undefined => {
+		if (fd < SENT_FD_BASE) {
+			const entry = inherited.get(fd);
+			inherited.delete(fd);
+			return entry;
+		}
 		const entry = sent[fd - SENT_FD_BASE];
 		sent[fd - SENT_FD_BASE] = undefined;
-		return entry?.handle;
+		return entry;
 	};
 	return new Promise((resolve) => {
 		process.on('message', (message: ToSuccessor, handle?: BareHandle | Socket) => {
@@ -121,11 +182,11 @@ export function receiveHandover(steps: HandoverSteps): Promise<Handover> {
 				try {
 					for (const fd of message.clients) {
 						const made = claim(fd);
-						if (made !== undefined) early.set(fd, steps.prepare(pausedSocket(made)));
+						if (made !== undefined) early.set(fd, steps.prepare(pausedPassed(made)));
 					}
 					for (const fd of message.guests) {
 						const made = claim(fd);
-						if (made !== undefined) early.set(fd, pausedSocket(made));
+						if (made !== undefined) early.set(fd, pausedPassed(made));
 					}
 					steps.load(message.file);
 					loaded = message.file;
@@ -147,12 +208,12 @@ export function receiveHandover(steps: HandoverSteps): Promise<Handover> {
 							early.delete(fd);
 							return made;
 						}
-						const entry = sent[fd - SENT_FD_BASE];
-						const bare = claim(fd);
-						if (bare === undefined) return fd;
+						const passed = claim(fd);
+						if (passed === undefined) return fd;
 						// A listening socket is served from its descriptor (as Node does with one it
-						// receives); the bare handle stays open under it.
-						return entry?.listener ? bare.fd : readingSocket(bare);
+						// receives); a bare handle stays open under it.
+						if ('fd' in passed) return passed.fd;
+						return passed.listener ? passed.handle.fd : readingSocket(passed.handle);
 					},
 					loaded,
 					dropUnclaimed() {
@@ -161,7 +222,9 @@ export function receiveHandover(steps: HandoverSteps): Promise<Handover> {
 							else made.close('its client left during the live update');
 						}
 						early.clear();
-						for (const entry of sent.splice(0)) entry?.handle.close();
+						for (const entry of sent.splice(0)) if (entry !== undefined) closePassed(entry);
+						for (const entry of inherited.values()) closePassed(entry);
+						inherited.clear();
 					},
 					onFresh(a) {
 						accept = a;

@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { HANDOVER_ENV } from './ipc.ts';
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { HANDOVER_ENV, INHERITED_ENV, INHERITED_FD_BASE } from './ipc.ts';
 
 /**
  * A shell, started while this process is small, that waits to become a tsxenstored successor.
@@ -34,6 +35,18 @@ const SCRIPT = [
 	'exec "$binary" "$@" </dev/null',
 ].join('\n');
 
+/**
+ * Starts a successor with sockets passed at spawn, at descriptors 4 to `$1`: closes every
+ * descriptor above those (see above), then execs `$2...`.
+ */
+const PASSING_SCRIPT = [
+	'last=$1',
+	'shift',
+	// biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion
+	'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt "$last" ] && eval "exec $n>&-"; done',
+	'exec "$@" </dev/null',
+].join('\n');
+
 const SHELL = '/bin/bash';
 
 export class Standby {
@@ -45,6 +58,8 @@ export class Standby {
 	/** `rootDir` is the successor's $XENSTORED_ROOTDIR, where it finds the state file. */
 	constructor(rootDir: string) {
 		this.env = { ...process.env, XENSTORED_ROOTDIR: rootDir, [HANDOVER_ENV]: 'ipc' };
+		// Describes this process's own start; a successor started without sockets has none.
+		delete this.env[INHERITED_ENV];
 	}
 
 	/** Fork the shell now, unless one waits already, and keep one from now on. */
@@ -91,6 +106,21 @@ export class Standby {
 			this.inShell(binary, args) ??
 			spawn(binary, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true, env: this.env })
 		);
+	}
+
+	/**
+	 * Start the successor, `binary args...`, now, with `fds` passed at descriptors
+	 * INHERITED_FD_BASE, +1, ... (ipc.ts): a fork of this process, not of the waiting shell, which
+	 * has none of them. Through bash when there is one, for the reason the waiting shell closes
+	 * descriptors.
+	 */
+	launchPassing(binary: string, args: readonly string[], fds: readonly number[], spec: string): ChildProcess {
+		const env = { ...this.env, [INHERITED_ENV]: spec };
+		const stdio: StdioOptions = ['ignore', 'inherit', 'inherit', 'ipc', ...fds];
+		if (!existsSync(SHELL)) return spawn(binary, args, { stdio, detached: true, env });
+		const last = String(INHERITED_FD_BASE + fds.length - 1);
+		const argv = ['--norc', '--noprofile', '-p', '-c', PASSING_SCRIPT, 'tsxenstored-successor', last];
+		return spawn(SHELL, [...argv, binary, ...args], { stdio, detached: true, env });
 	}
 
 	private inShell(binary: string, args: readonly string[]): ChildProcess | undefined {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -12,7 +12,15 @@ import { SocketTransport } from '../server/socket-transport.ts';
 import { type CaptureOptions, captureState, type Placement, placeFromThree, stopReading } from './capture.ts';
 import type { UpdatePlan, Updater } from './control.ts';
 import { extrasPath, writeExtras } from './extras.ts';
-import { bareHandle, SENT_FD_BASE, type SentHandle, type ToPredecessor, type ToSuccessor } from './ipc.ts';
+import {
+	bareHandle,
+	INHERITED_FD_BASE,
+	inheritedSpec,
+	SENT_FD_BASE,
+	type SentHandle,
+	type ToPredecessor,
+	type ToSuccessor,
+} from './ipc.ts';
 import { writeSnapshot } from './snapshot.ts';
 import { Standby } from './standby.ts';
 import { identifyTarget, isScript, successorArgs, type TargetKind } from './target.ts';
@@ -27,6 +35,11 @@ const REHEARSALS = 8;
 /** Connections the first rehearsal captures; each next one twice as many, up to all of them. */
 const FIRST_REHEARSAL_CONNECTIONS = 16;
 const EMPTY_REPLY = Buffer.alloc(0);
+/**
+ * From this many sockets on, a tsxenstored successor is started with them (toTsxenstored): the
+ * channel takes 0.3-0.6 s for a thousand, where the fork stops this process for a few milliseconds.
+ */
+const PASS_AT_SPAWN = 64;
 
 /** Every socket the daemon has, by descriptor: the listener, each client, each domain's listener. */
 function socketsByFd(daemon: Daemon): Map<number, SentHandle> {
@@ -193,17 +206,34 @@ export class LiveUpdater implements Updater {
 		const { log } = daemon;
 		const [command, argv] = this.command(plan);
 		log.info(`live update: starting ${command} ${argv.join(' ')}`);
-		const child = this.standby.launch(command, argv);
-		// By socket, not by number: a number freed by a client that leaves may be reused by one that
-		// comes, whose socket the successor does not have.
+		// Where the successor has each socket, by socket, not by number: a number freed by a client
+		// that leaves may be reused by one that comes, whose socket the successor does not have.
 		const sentAt = new Map<SentHandle, number>();
+		// Many sockets are passed at spawn, the fork's cost (a few milliseconds of this process's
+		// time, more the larger it is) against the channel's, a round trip between the two
+		// processes for each (ipc.ts); a few go over the channel, to a successor forked long ago.
+		const existing = socketsByFd(daemon);
+		const passing = existing.size >= PASS_AT_SPAWN;
+		let child: ChildProcess;
+		if (passing) {
+			const listeners: number[] = [];
+			for (const [i, socket] of [...existing.values()].entries()) {
+				sentAt.set(socket, INHERITED_FD_BASE + i);
+				if (socket instanceof Server) listeners.push(i);
+			}
+			const spec = inheritedSpec(existing.size, listeners);
+			child = this.standby.launchPassing(command, argv, [...existing.keys()], spec);
+		} else {
+			child = this.standby.launch(command, argv);
+		}
+		let sentCount = 0;
 		const send = (socket: SentHandle, onSent?: () => void): number | undefined => {
 			const handle = bareHandle(socket);
 			if (handle === undefined) {
 				onSent?.();
 				return undefined;
 			}
-			const index = sentAt.size;
+			const index = sentCount++;
 			sentAt.set(socket, SENT_FD_BASE + index);
 			const message: ToSuccessor = { kind: 'sent', index, listener: socket instanceof Server };
 			// Node's channel takes bare handles as they are; its typings know only socket objects.
@@ -238,7 +268,7 @@ export class LiveUpdater implements Updater {
 		// half as long again.
 		await new Promise<void>((resolve) => {
 			child.once('exit', () => resolve());
-			const sockets = [...socketsByFd(daemon).values()];
+			const sockets = [...socketsByFd(daemon).values()].filter((socket) => !sentAt.has(socket));
 			if (sockets.length === 0) resolve();
 			for (const [i, socket] of sockets.entries()) {
 				send(socket, i === sockets.length - 1 ? () => resolve() : undefined);

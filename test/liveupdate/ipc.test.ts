@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 const dir = mkdtempSync(join(tmpdir(), 'tsxs-ipc-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-import { bareHandle } from '../../src/liveupdate/ipc.ts';
+import { bareHandle, INHERITED_FD_BASE, parseInherited } from '../../src/liveupdate/ipc.ts';
 
 const ipcModule = pathToFileURL(join(import.meta.dirname, '../../src/liveupdate/ipc.ts')).href;
 const transportModule = pathToFileURL(join(import.meta.dirname, '../../src/server/socket-transport.ts')).href;
@@ -78,4 +78,65 @@ describe('sockets made before the handover', () => {
 			peer.destroy();
 			served.destroy();
 		});
+
+	it('one inherited at spawn reads nothing either', { timeout: 10_000 }, async () => {
+		const path = join(dir, 'socket-inherited');
+		const server = createServer({ pauseOnConnect: true });
+		const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+		server.listen(path);
+		server.unref();
+		const peer = connect(path);
+		const served = await accepted;
+		const fd = (bareHandle(served) as { fd: number }).fd;
+		const successor = spawn(
+			process.execPath,
+			[
+				'--input-type=module',
+				'-e',
+				`import { pausedDescriptor } from ${JSON.stringify(ipcModule)};
+				pausedDescriptor(${INHERITED_FD_BASE});
+				console.log('made');
+				setTimeout(() => process.exit(0), 300);`,
+			],
+			{ stdio: ['ignore', 'pipe', 'inherit', 'ipc', fd] },
+		);
+		const said = successor.stdout!;
+		const exited = new Promise((resolve) => successor.once('exit', resolve));
+		let output = '';
+		said.on('data', (d: Buffer) => {
+			output += d.toString();
+		});
+		await Promise.race([new Promise((resolve) => said.once('data', resolve)), exited]);
+		peer.write('request');
+		await exited;
+		assert.equal(output, 'made\n');
+		served.resume();
+		const got = await new Promise<string>((resolve) =>
+			served.once('data', (d: Buffer) => resolve(d.toString())),
+		);
+		assert.equal(got, 'request');
+		peer.destroy();
+		served.destroy();
+	});
+});
+
+describe('sockets passed at spawn', () => {
+	it('are named by their count and which of them listen', () => {
+		const passed = parseInherited('3:0,2');
+		assert.deepEqual(
+			[...passed],
+			[
+				[INHERITED_FD_BASE, true],
+				[INHERITED_FD_BASE + 1, false],
+				[INHERITED_FD_BASE + 2, true],
+			],
+		);
+		assert.deepEqual([...parseInherited('0:')], []);
+	});
+
+	it('refuse a malformed description', () => {
+		for (const bad of ['', '3', '3:x', '-1:', '3:0,', '12345678:']) {
+			assert.throws(() => parseInherited(bad), /TSXENSTORED_INHERITED is malformed/, bad);
+		}
+	});
 });

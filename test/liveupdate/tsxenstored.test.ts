@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { XenstoreClient } from '../../src/client/index.ts';
 import { SUCCESSOR_MARKER } from '../../src/liveupdate/target.ts';
 import { encodeFrame } from '../../src/protocol/frame.ts';
 import { MessageType } from '../../src/protocol/message-type.ts';
@@ -79,6 +80,48 @@ describe('live update: tsxenstored to tsxenstored', () => {
 		assert.deepEqual([...(await xs.read('/lu/bin'))], [0, 1, 2, 255]);
 		half.close();
 		xs.close();
+	});
+
+	it('passes a hundred sockets at spawn: idle, watching, or halfway through a request, all served after', async () => {
+		const env = daemon.clientEnv;
+		const clients = [];
+		for (let i = 0; i < 100; i++) clients.push(await client(daemon.socket));
+		const [writer, watching] = clients as [XenstoreClient, XenstoreClient];
+		await writer.write('/many/value', 'before');
+		const watch = await watching.watch('/many', 'token');
+		assert.equal((await watch.next()).value?.path, '/many', 'the watch fires once when set');
+		const half = await RawConnection.open(daemon.socket);
+		const request = encodeFrame(MessageType.READ, 9, 0, '/many/value\0');
+		half.write(request.subarray(0, 18));
+		const oldPid = pidIn(dir);
+		const standby = Number(readFileSync(`/proc/${oldPid}/task/${oldPid}/children`, 'latin1'));
+
+		const result = await liveUpdate(env, TSXENSTORED);
+		assert.equal(result.code, 0, result.output);
+
+		const successor = pidIn(dir);
+		assert.notEqual(successor, oldPid);
+		assert.notEqual(successor, standby, 'the successor was started at the update, with the sockets');
+		half.write(request.subarray(18));
+		assert.ok(await half.waitFor((f) => f.length === 1, 5000), 'the half-sent request is answered');
+		assert.equal(half.frames[0]!.payload.toString(), 'before');
+		await writer.write('/many/value', 'after');
+		assert.equal((await watch.next()).value?.path, '/many/value', 'the watch carried over');
+		const values = await Promise.all(clients.map((c) => c.readString('/many/value')));
+		assert.deepEqual(new Set(values), new Set(['after']), 'every client is served');
+		half.close();
+		for (const c of clients) c.close();
+		// The next update goes through the shell this successor forked at its start: the
+		// description of the sockets it was started with must not reach the next successor, which
+		// would take descriptors of its own for them.
+		await eventually(() => readdirSync(`/proc/${successor}/fd`).length < 50, 'the clients to be gone');
+		const next = await liveUpdate(env, TSXENSTORED);
+		assert.equal(next.code, 0, next.output);
+		const environment = readFileSync(`/proc/${pidIn(dir)}/environ`, 'latin1');
+		assert.ok(!environment.includes('TSXENSTORED_INHERITED='), 'the next successor is told of no sockets');
+		const after = await client(daemon.socket);
+		assert.equal(await after.readString('/many/value'), 'after');
+		after.close();
 	});
 
 	it('carries a transaction that already conflicted: it still answers EAGAIN', async () => {
