@@ -37,7 +37,8 @@ const FIRST_REHEARSAL_CONNECTIONS = 16;
 const EMPTY_REPLY = Buffer.alloc(0);
 /**
  * From this many sockets on, a tsxenstored successor is started with them (toTsxenstored): the
- * channel takes 0.3-0.6 s for a thousand, where the fork stops this process for a few milliseconds.
+ * channel takes 0.3-0.6 s for a thousand, where the fork stopped this process for 9-13 ms with a
+ * thousand clients, about as long as the handover itself (docs/live-update.md).
  */
 const PASS_AT_SPAWN = 64;
 
@@ -209,9 +210,9 @@ export class LiveUpdater implements Updater {
 		// Where the successor has each socket, by socket, not by number: a number freed by a client
 		// that leaves may be reused by one that comes, whose socket the successor does not have.
 		const sentAt = new Map<SentHandle, number>();
-		// Many sockets are passed at spawn, the fork's cost (a few milliseconds of this process's
-		// time, more the larger it is) against the channel's, a round trip between the two
-		// processes for each (ipc.ts); a few go over the channel, to a successor forked long ago.
+		// Many sockets are passed at spawn, the fork's cost (milliseconds of this process's time,
+		// more the larger it is) against the channel's, a round trip between the two processes for
+		// each (ipc.ts); a few go over the channel, to a successor forked long ago (standby.ts).
 		const existing = socketsByFd(daemon);
 		const passing = existing.size >= PASS_AT_SPAWN;
 		let child: ChildProcess;
