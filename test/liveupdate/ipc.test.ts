@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,92 +32,78 @@ const makers = {
 		};`,
 };
 
+/**
+ * A client's socket is served here, paused, and given to a successor-to-be that `start` spawns:
+ * it makes its socket object, prints `made`, and waits. The client then sends a request, which
+ * must still be here once the successor is gone: it read nothing.
+ */
+async function successorReadsNothing(name: string, start: (served: Socket) => ChildProcess): Promise<void> {
+	const path = join(dir, `socket-${name}`);
+	const server = createServer({ pauseOnConnect: true });
+	const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+	server.listen(path);
+	server.unref();
+	const peer = connect(path);
+	const served = await accepted;
+	const successor = start(served);
+	const said = successor.stdout!;
+	const exited = new Promise((resolve) => successor.once('exit', resolve));
+	let output = '';
+	said.on('data', (d: Buffer) => {
+		output += d.toString();
+	});
+	await Promise.race([new Promise((resolve) => said.once('data', resolve)), exited]);
+	peer.write('request');
+	await exited;
+	assert.equal(output, 'made\n');
+	served.resume();
+	const got = await new Promise<string>((resolve) =>
+		served.once('data', (d: Buffer) => resolve(d.toString())),
+	);
+	assert.equal(got, 'request');
+	peer.destroy();
+	served.destroy();
+}
+
+/** Node.js running `script` as a module, with a channel on descriptor 3 and `more` after it. */
+function node(script: string, more: number[] = []): ChildProcess {
+	return spawn(process.execPath, ['--input-type=module', '-e', script], {
+		stdio: ['ignore', 'pipe', 'inherit', 'ipc', ...more],
+	});
+}
+
 describe('sockets made before the handover', () => {
 	for (const [what, make] of Object.entries(makers))
-		it(`${what} reads nothing: what arrives stays for the process that still serves the client`, {
-			timeout: 10_000,
-		}, async () => {
-			const path = join(dir, `socket-${what}`);
-			const server = createServer({ pauseOnConnect: true });
-			const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
-			server.listen(path);
-			server.unref();
-			const peer = connect(path);
-			const served = await accepted;
-			// A successor-to-be: it makes its socket of the handle it is sent, says so, and waits.
-			const successor = spawn(
-				process.execPath,
-				[
-					'--input-type=module',
-					'-e',
-					`${make}
+		it(
+			`${what} reads nothing: what arrives stays for the process that still serves the client`,
+			{
+				timeout: 10_000,
+			},
+			() =>
+				successorReadsNothing(what, (served) => {
+					// It makes its socket of the handle it is sent.
+					const successor = node(`${make}
 					process.once('message', (m, handle) => {
 						make(handle);
 						console.log('made');
 						setTimeout(() => process.exit(0), 300);
-					});`,
-				],
-				{ stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
-			);
-			successor.send('socket', bareHandle(served) as unknown as Socket, { keepOpen: true });
-			const said = successor.stdout!;
-			const exited = new Promise((resolve) => successor.once('exit', resolve));
-			let output = '';
-			said.on('data', (d: Buffer) => {
-				output += d.toString();
-			});
-			await Promise.race([new Promise((resolve) => said.once('data', resolve)), exited]);
-			peer.write('request');
-			await exited;
-			assert.equal(output, 'made\n');
-			served.resume();
-			const got = await new Promise<string>((resolve) =>
-				served.once('data', (d: Buffer) => resolve(d.toString())),
-			);
-			assert.equal(got, 'request');
-			peer.destroy();
-			served.destroy();
-		});
+					});`);
+					successor.send('socket', bareHandle(served) as unknown as Socket, { keepOpen: true });
+					return successor;
+				}),
+		);
 
-	it('one inherited at spawn reads nothing either', { timeout: 10_000 }, async () => {
-		const path = join(dir, 'socket-inherited');
-		const server = createServer({ pauseOnConnect: true });
-		const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
-		server.listen(path);
-		server.unref();
-		const peer = connect(path);
-		const served = await accepted;
-		const fd = (bareHandle(served) as { fd: number }).fd;
-		const successor = spawn(
-			process.execPath,
-			[
-				'--input-type=module',
-				'-e',
+	it('one inherited at spawn reads nothing either', { timeout: 10_000 }, () =>
+		successorReadsNothing('inherited', (served) =>
+			node(
 				`import { pausedDescriptor } from ${JSON.stringify(ipcModule)};
 				pausedDescriptor(${INHERITED_FD_BASE});
 				console.log('made');
 				setTimeout(() => process.exit(0), 300);`,
-			],
-			{ stdio: ['ignore', 'pipe', 'inherit', 'ipc', fd] },
-		);
-		const said = successor.stdout!;
-		const exited = new Promise((resolve) => successor.once('exit', resolve));
-		let output = '';
-		said.on('data', (d: Buffer) => {
-			output += d.toString();
-		});
-		await Promise.race([new Promise((resolve) => said.once('data', resolve)), exited]);
-		peer.write('request');
-		await exited;
-		assert.equal(output, 'made\n');
-		served.resume();
-		const got = await new Promise<string>((resolve) =>
-			served.once('data', (d: Buffer) => resolve(d.toString())),
-		);
-		assert.equal(got, 'request');
-		peer.destroy();
-		served.destroy();
-	});
+				[(bareHandle(served) as { fd: number }).fd],
+			),
+		),
+	);
 });
 
 describe('sockets passed at spawn', () => {
