@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { HANDOVER_ENV, type Handover, receiveHandover } from '../liveupdate/ipc.ts';
+import { HANDOVER_ENV, type Handover, INHERITED_ENV, receiveHandover } from '../liveupdate/ipc.ts';
 import { loadSnapshot, type RestoreReport, restoreDaemon } from '../liveupdate/restore.ts';
 import { warmUpRestore } from '../liveupdate/warm-up.ts';
 import { warmUpRequests } from '../liveupdate/warm-up-requests.ts';
@@ -92,6 +92,12 @@ export async function serve(argv: string[], options: Options): Promise<void> {
 		await daemonize(argv, options, join(where.runDir, 'tsxenstored.log'));
 	}
 	delete process.env[NOTIFY_FD_ENV];
+	// What a tsxenstored predecessor says about this process's start; taken out of the environment
+	// before anything is started from it (the shell the daemon keeps for its own successor).
+	const handoverMode = process.env[HANDOVER_ENV];
+	const inherited = process.env[INHERITED_ENV];
+	delete process.env[HANDOVER_ENV];
+	delete process.env[INHERITED_ENV];
 
 	// Long child lists hash names under a seed clients cannot know (store/children.ts).
 	seedChildHash(randomSeeds()[0]);
@@ -119,8 +125,8 @@ export async function serve(argv: string[], options: Options): Promise<void> {
 		try {
 			// A tsxenstored predecessor started this process early and says when to take over.
 			handover =
-				process.env[HANDOVER_ENV] === 'ipc'
-					? await receiveHandover({
+				handoverMode === 'ipc'
+					? await receiveHandover(inherited, {
 							warmUp: async () => {
 								warmUpRestore();
 								try {
@@ -135,7 +141,6 @@ export async function serve(argv: string[], options: Options): Promise<void> {
 							loadedAll: emptyNursery,
 						})
 					: undefined;
-			delete process.env[HANDOVER_ENV];
 			// The pid file names this process before a client can see the update done.
 			report = await restoreDaemon(daemon, stateFile, {
 				resolve: handover?.resolve,

@@ -151,13 +151,12 @@ export interface HandoverSteps {
 
 /**
  * Successor: get ready, say so, load a snapshot if one comes, collect what the predecessor sends,
- * and resolve once it says `go`.
+ * and resolve once it says `go`. `spec` is INHERITED_ENV's value, if the predecessor passed
+ * sockets at spawn.
  */
-export function receiveHandover(steps: HandoverSteps): Promise<Handover> {
+export function receiveHandover(spec: string | undefined, steps: HandoverSteps): Promise<Handover> {
 	const sent: Array<Passed | undefined> = [];
 	const inherited = new Map<number, Passed>();
-	const spec = process.env[INHERITED_ENV];
-	delete process.env[INHERITED_ENV];
 	if (spec !== undefined) {
 		for (const [fd, listener] of parseInherited(spec)) inherited.set(fd, { fd, listener });
 	}

@@ -193,10 +193,8 @@ export async function restoreDaemon(
 	// as they are (capture.ts, CaptureOptions.prepared).
 	const quiet: Connection[] = [];
 	for (const fd of extras.quiet ?? []) {
-		const inherited = resolve(fd);
-		quiet.push(
-			inherited instanceof Connection ? inherited : daemon.adoptSocket(inherited as number | Socket),
-		);
+		const made = resolve(fd);
+		quiet.push(made instanceof Connection ? made : daemon.adoptSocket(made as number | Socket));
 	}
 	for (const [domid, fd] of Object.entries(extras.emulatedListeners)) {
 		daemon.domainService.adoptListener(Number(domid), resolve(fd) as number | Server);

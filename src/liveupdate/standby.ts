@@ -58,8 +58,6 @@ export class Standby {
 	/** `rootDir` is the successor's $XENSTORED_ROOTDIR, where it finds the state file. */
 	constructor(rootDir: string) {
 		this.env = { ...process.env, XENSTORED_ROOTDIR: rootDir, [HANDOVER_ENV]: 'ipc' };
-		// Describes this process's own start; a successor started without sockets has none.
-		delete this.env[INHERITED_ENV];
 	}
 
 	/** Fork the shell now, unless one waits already, and keep one from now on. */
