@@ -137,12 +137,12 @@ export function captureState(
 	const ids = new Map<Connection, number>();
 	const quiet: number[] = [];
 	for (const conn of connections) {
-		if (prepared !== undefined && conn !== requester && conn.quiet) {
-			const at = prepared(conn);
-			if (at !== undefined) {
-				quiet.push(at);
-				continue;
-			}
+		// Only a connection the successor holds is asked whether it is quiet: asking a guest's ring
+		// copies what it has queued.
+		const at = conn === requester ? undefined : prepared?.(conn);
+		if (at !== undefined && conn.quiet) {
+			quiet.push(at);
+			continue;
 		}
 		const emulated = !conn.caller.privileged;
 		if (emulated && foreign) {
