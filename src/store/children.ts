@@ -51,10 +51,15 @@ const EMPTY_SLOT = -1;
 class ChildTable {
 	/** Names' bytes (latin1, as the store's strings), entry i's from starts[i] to starts[i + 1]. */
 	bytes: Buffer;
-	/** Where each entry's name starts in `bytes`; one more than there are entries. */
+	/** Where each entry's name starts in `bytes`; room for one more than the entries the index takes. */
 	starts: Int32Array;
-	nodes: Array<Node | undefined> = [];
+	/** The entries' nodes, made as long as the index lets the table grow: appending copies nothing. */
+	nodes: Array<Node | undefined>;
+	/** Entries appended since the last rebuild, holes included. */
+	count = 0;
 	live = 0;
+	/** Iterations begun and not ended: while one runs, it may hold the buffers growth replaces. */
+	iterating = 0;
 	private index: Int32Array;
 	private mask: number;
 
@@ -64,7 +69,8 @@ class ChildTable {
 		this.index = new Int32Array(slots).fill(EMPTY_SLOT);
 		this.mask = slots - 1;
 		this.bytes = Buffer.allocUnsafeSlow(Math.max(64, nameBytes));
-		this.starts = new Int32Array(Math.max(16, capacity + 1));
+		this.starts = new Int32Array(slots / 2 + 1);
+		this.nodes = new Array(slots / 2);
 	}
 
 	/** Entry `at`'s name, as a string. */
@@ -100,7 +106,8 @@ class ChildTable {
 			return;
 		}
 		// Holes count against the index's load too: rebuild (and grow if need be) at half full.
-		if ((this.nodes.length + 1) * 2 > this.index.length) this.rebuild();
+		// Half the index is also the room `nodes` and `starts` were made with.
+		if ((this.count + 1) * 2 > this.index.length) this.rebuild();
 		this.insert(name, node);
 		this.live++;
 	}
@@ -112,23 +119,19 @@ class ChildTable {
 		this.nodes[at] = undefined;
 		this.live--;
 		// A list that shrank to an eighth of its arrays gives the rest back.
-		if (this.live * 8 < this.nodes.length && this.nodes.length > 8 * TABLE_ABOVE) this.rebuild();
+		if (this.live * 8 < this.count && this.count > 8 * TABLE_ABOVE) this.rebuild();
 		return true;
 	}
 
 	/** Append an entry: its name's bytes, its start, its slot in the index. */
 	private insert(name: string, node: Node): void {
-		const count = this.nodes.length;
-		if (count + 2 > this.starts.length) {
-			const grown = new Int32Array(this.starts.length * 2);
-			grown.set(this.starts);
-			this.starts = grown;
-		}
+		const { count } = this;
 		const from = this.starts[count]!;
 		const to = from + name.length;
 		if (to > this.bytes.length) {
 			const grown = Buffer.allocUnsafeSlow(Math.max(to, this.bytes.length * 2));
 			this.bytes.copy(grown, 0, 0, from);
+			this.outgrow(this.bytes);
 			this.bytes = grown;
 		}
 		this.bytes.write(name, from, 'latin1');
@@ -137,21 +140,31 @@ class ChildTable {
 		let slot = hashName(name) & mask;
 		while (index[slot] !== EMPTY_SLOT) slot = (slot + 1) & mask;
 		index[slot] = count;
-		this.nodes.push(node);
+		this.nodes[count] = node;
+		this.count = count + 1;
+	}
+
+	/**
+	 * Give an outgrown buffer's memory back now, unless an iteration may still read it. Left to the
+	 * collector, a long list's outgrown buffers stay resident until a full collection: with 200,000
+	 * children of one node, about a quarter of what the list took as its last child was written.
+	 */
+	private outgrow(old: Buffer | Int32Array): void {
+		if (this.iterating === 0) release(old);
 	}
 
 	/** See Children.namesFrom; the names before are passed over by their lengths alone. */
 	namesFrom(offset: number, take: (name: string, pos: number) => boolean): void {
-		const { nodes, starts } = this;
+		const { nodes, starts, count } = this;
 		let pos = 0;
 		let at = 0;
-		for (; at < nodes.length; at++) {
+		for (; at < count; at++) {
 			if (nodes[at] === undefined) continue;
 			const end = pos + starts[at + 1]! - starts[at]! + 1;
 			if (end > offset) break;
 			pos = end;
 		}
-		for (; at < nodes.length; at++) {
+		for (; at < count; at++) {
 			if (nodes[at] === undefined) continue;
 			const name = this.nameAt(at);
 			if (!take(name, pos)) return;
@@ -163,25 +176,35 @@ class ChildTable {
 	 * New arrays without the holes, and an index at most a third full: at least a sixth of it is
 	 * then filled before the next rebuild (amortised constant), and it is never more than six times
 	 * the entries (a quarter, rounded up to a power of two, made 200,000 children take 1,048,576
-	 * slots: 21 bytes each).
+	 * slots: 21 bytes each). `nodes` and `starts` get room for every entry until the next rebuild.
 	 */
 	private rebuild(): void {
-		const { bytes, starts, nodes } = this;
+		const { bytes, starts, nodes, count, index } = this;
 		let slots = 16;
 		while (slots < (this.live + 1) * 3) slots *= 2;
 		this.index = new Int32Array(slots).fill(EMPTY_SLOT);
 		this.mask = slots - 1;
 		let liveBytes = 0;
-		for (let i = 0; i < nodes.length; i++)
-			if (nodes[i] !== undefined) liveBytes += starts[i + 1]! - starts[i]!;
+		for (let i = 0; i < count; i++) if (nodes[i] !== undefined) liveBytes += starts[i + 1]! - starts[i]!;
 		this.bytes = Buffer.allocUnsafeSlow(Math.max(64, liveBytes * 2));
-		this.starts = new Int32Array(Math.max(16, this.live * 2 + 1));
-		this.nodes = [];
-		for (let i = 0; i < nodes.length; i++) {
+		this.starts = new Int32Array(slots / 2 + 1);
+		this.nodes = new Array(slots / 2);
+		this.count = 0;
+		for (let i = 0; i < count; i++) {
 			const node = nodes[i];
 			if (node !== undefined) this.insert(bytes.toString('latin1', starts[i]!, starts[i + 1]!), node);
 		}
+		// No iteration reads the index.
+		release(index);
+		this.outgrow(bytes);
+		this.outgrow(starts);
 	}
+}
+
+/** Free a buffer's memory at once (it is left empty): nothing may read it after. */
+function release(buffer: Buffer | Int32Array): void {
+	// Both are made here over an ArrayBuffer of their own, never a shared one.
+	(buffer.buffer as ArrayBuffer).transfer(0);
 }
 
 /**
@@ -257,8 +280,8 @@ export class Children extends Map<string, Node> {
 			super.forEach(visit);
 			return;
 		}
-		const { nodes } = table;
-		for (let i = 0; i < nodes.length; i++) {
+		const { nodes, count } = table;
+		for (let i = 0; i < count; i++) {
 			const node = nodes[i];
 			if (node !== undefined) visit(node, table.nameAt(i), this);
 		}
@@ -280,8 +303,8 @@ export class Children extends Map<string, Node> {
 			});
 			return;
 		}
-		const held = table.nodes;
-		for (let i = 0; i < held.length; i++) {
+		const { nodes: held, count } = table;
+		for (let i = 0; i < count; i++) {
 			const node = held[i];
 			if (node !== undefined && wanted(node)) {
 				names.push(table.nameAt(i));
@@ -341,11 +364,16 @@ export function namesFromList(
  * growth and rebuilds copy them into new buffers.
  */
 function* tableEntries(table: ChildTable): MapIterator<[string, Node]> {
-	const { nodes, bytes, starts } = table;
-	const count = nodes.length;
-	for (let i = 0; i < count; i++) {
-		const node = nodes[i];
-		if (node !== undefined) yield [bytes.toString('latin1', starts[i]!, starts[i + 1]!), node];
+	const { nodes, bytes, starts, count } = table;
+	// Ended by its last entry, or by the loop that left early (a for-of calls return).
+	table.iterating++;
+	try {
+		for (let i = 0; i < count; i++) {
+			const node = nodes[i];
+			if (node !== undefined) yield [bytes.toString('latin1', starts[i]!, starts[i + 1]!), node];
+		}
+	} finally {
+		table.iterating--;
 	}
 }
 
@@ -354,8 +382,7 @@ function* tableKeys(table: ChildTable): MapIterator<string> {
 }
 
 function* tableValues(table: ChildTable): MapIterator<Node> {
-	const { nodes } = table;
-	const count = nodes.length;
+	const { nodes, count } = table;
 	for (let i = 0; i < count; i++) {
 		const node = nodes[i];
 		if (node !== undefined) yield node;

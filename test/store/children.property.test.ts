@@ -201,6 +201,23 @@ describe('Children, a Map while short and a table once long', () => {
 		assert.equal(list.get('c1'), undefined);
 	});
 
+	// A table gives the buffers it outgrows back at once, but not while an iteration may read them.
+	it('still yields the names an iteration began with after the list outgrew its buffers many times', () => {
+		const list = new Children(1, 1);
+		const names = Array.from({ length: 4 * TABLE_ABOVE }, (_, i) => `first-${i}`);
+		for (const n of names) list.set(n, leaf(1));
+		const iterator = list.keys();
+		const seen = [iterator.next().value];
+		for (let i = 0; i < 200 * TABLE_ABOVE; i++) list.set(`a-longer-name-than-before-${i}`, leaf(2));
+		for (const n of iterator) seen.push(n);
+		assert.deepEqual(seen, names);
+		// Once it has ended, growth gives buffers back again, and the list is whole.
+		for (let i = 0; i < 200 * TABLE_ABOVE; i++) list.set(`third-${i}`, leaf(3));
+		assert.equal(list.size, 404 * TABLE_ABOVE);
+		assert.deepEqual([...list.keys()].slice(0, names.length), names);
+		assert.ok(list.get('third-0') !== undefined && list.get(`first-${names.length - 1}`) !== undefined);
+	});
+
 	// The walks copy the lists they hold across changes (PreOrderWalk); what an iterator sees while its
 	// list changes is only bounded: a Map's iterator may see a child removed and added again twice,
 	// and ends if the list becomes a table; a table's keeps the arrays it began with.
