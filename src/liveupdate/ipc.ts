@@ -10,7 +10,8 @@ import type { Connection } from '../server/connection.ts';
  * in the stream by SENT_FD_BASE plus its position among those sent. Sockets made later (a client
  * that connected meanwhile) are sent the same way while requests are held, before `go`.
  * Connections accepted after the state was written are forwarded as fresh. The successor says
- * `serving` once it serves.
+ * `serving` once it serves, and takes fresh connections until the predecessor has exited: the
+ * predecessor exits once none it accepted is still queued on its side.
  *
  * Then the predecessor may send a `snapshot` of its nodes (snapshot.ts), which the successor loads
  * and acknowledges with `loaded` (or `not-loaded`); the state then carries only what changed since.
@@ -231,8 +232,8 @@ export function receiveHandover(spec: string | undefined, steps: HandoverSteps):
 					},
 					serving() {
 						send({ kind: 'serving' });
-						// The channel has served its purpose; the predecessor exits.
-						process.disconnect?.();
+						// The channel stays open until the predecessor has exited: a client it accepted
+						// a moment ago may still be on its way here (`fresh`).
 					},
 				});
 			}

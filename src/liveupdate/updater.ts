@@ -8,7 +8,7 @@ import { encodeFrame } from '../protocol/frame.ts';
 import { MessageType } from '../protocol/message-type.ts';
 import type { Connection } from '../server/connection.ts';
 import type { Daemon } from '../server/daemon.ts';
-import { SocketTransport } from '../server/socket-transport.ts';
+import { SocketTransport, stopReadingSocket } from '../server/socket-transport.ts';
 import { type CaptureOptions, captureState, type Placement, placeFromThree, stopReading } from './capture.ts';
 import type { UpdatePlan, Updater } from './control.ts';
 import { extrasPath, writeExtras } from './extras.ts';
@@ -327,13 +327,32 @@ export class LiveUpdater implements Updater {
 			return this.abandon(written);
 		}
 		const forwarded: Array<[Socket, number]> = [];
+		// Clients accepted from now on are the successor's: each goes over the channel, and this
+		// process exits only once none is still on its way (see forwardsSent).
+		let inFlight = 0;
+		let allSent: (() => void) | undefined;
 		daemon.forward = (socket, domid) => {
+			// Accepted just now and read by nobody yet: what its client sends is the successor's.
+			stopReadingSocket(socket);
 			forwarded.push([socket, domid]);
-			child.send({ kind: 'fresh', domid } satisfies ToSuccessor, socket, { keepOpen: true });
+			inFlight++;
+			child.send({ kind: 'fresh', domid } satisfies ToSuccessor, socket, { keepOpen: true }, () => {
+				inFlight--;
+				if (inFlight === 0) allSent?.();
+			});
 		};
 		const serving = said('serving');
 		child.send({ kind: 'go' } satisfies ToSuccessor);
 		if (await serving) {
+			// A socket still queued here when this process exits would be closed with it: its client,
+			// accepted a moment before, would see its connection reset. Once a message is written,
+			// the socket it carries waits in the channel for the successor, which reads on.
+			if (inFlight > 0) {
+				await new Promise<void>((resolve) => {
+					allSent = resolve;
+					setTimeout(resolve, TAKEOVER_MS).unref();
+				});
+			}
 			log.info(`live update: process ${child.pid} serves now; this process ends`);
 			process.exit(0);
 		}

@@ -161,6 +161,15 @@ function startHandle(socket: Socket): void {
 	}
 }
 
+/**
+ * Stop the kernel's bytes reaching this socket object. Node starts reading a socket it accepts at
+ * once, into the socket's stream, even with nobody listening for them: a socket this process hands
+ * to another must stop first, or bytes meant for the other may be read here (and lost with it).
+ */
+export function stopReadingSocket(socket: Socket): void {
+	stopHandle(socket);
+}
+
 function stopHandle(socket: Socket): void {
 	const handle = socketHandle(socket);
 	if (handle?.reading) {

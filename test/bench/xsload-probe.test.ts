@@ -12,6 +12,8 @@ const dir = mkdtempSync(join(tmpdir(), 'tsxs-probe-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const STALL_MS = 200;
+/** How much later than it was sent the probe may read a reply on a busy machine. */
+const READ_SLACK_MS = 20;
 
 describe('the live-update benchmark downtime probe (xsload probe)', () => {
 	it('reports the longest wait between two replies, and ends on the stop signal', {
@@ -33,7 +35,12 @@ describe('the live-update benchmark downtime probe (xsload probe)', () => {
 		client.close();
 		await daemon.shutdown();
 		const gapMs = seen.maxGapSecs * 1000;
-		assert.ok(gapMs >= STALL_MS, `longest gap ${gapMs} ms, the daemon stalled ${STALL_MS} ms`);
+		// The probe times each reply as it reads it: one sent just before the stall and read a moment
+		// later (the probe waiting for a core, with other tests running) shortens the gap it sees.
+		assert.ok(
+			gapMs >= STALL_MS - READ_SLACK_MS,
+			`longest gap ${gapMs} ms, the daemon stalled ${STALL_MS} ms`,
+		);
 		assert.ok(gapMs < STALL_MS + 1000, `longest gap ${gapMs} ms is more than the stall explains`);
 		assert.ok(seen.reads > 10, `only ${seen.reads} reads in 400 ms`);
 	});

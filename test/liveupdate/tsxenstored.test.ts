@@ -124,6 +124,45 @@ describe('live update: tsxenstored to tsxenstored', () => {
 		after.close();
 	});
 
+	// Clients that connect as the successor takes over are accepted by the old process and handed
+	// over to the new one: each must reach it whole, its first request included.
+	it('serves every client that connects while the update happens, its first request at once', async () => {
+		const xs = await client(daemon.socket);
+		await xs.write('/lu/arrivals', 'here');
+		xs.close();
+		const answers: Array<Promise<string>> = [];
+		let updating = true;
+		const arrivals = (async () => {
+			while (updating) {
+				const arrival = await RawConnection.open(daemon.socket);
+				arrival.write(encodeFrame(MessageType.READ, 1, 0, '/lu/arrivals\0'));
+				answers.push(
+					arrival
+						.waitFor((f) => f.length === 1, 10_000)
+						.then((answered) => {
+							const value = answered ? arrival.frames[0]!.payload.toString() : 'no answer';
+							arrival.close();
+							return value;
+						}),
+				);
+				await new Promise((r) => setTimeout(r, 1));
+			}
+		})();
+		for (let i = 0; i < 3; i++) {
+			const result = await liveUpdate(daemon.clientEnv, TSXENSTORED);
+			assert.equal(result.code, 0, result.output);
+		}
+		updating = false;
+		await arrivals;
+		const values = await Promise.all(answers);
+		assert.ok(values.length > 30, `only ${values.length} clients connected during three updates`);
+		assert.deepEqual(
+			values.filter((v) => v !== 'here'),
+			[],
+			`of ${values.length} clients, these were not answered`,
+		);
+	});
+
 	it('carries a transaction that already conflicted: it still answers EAGAIN', async () => {
 		const xs = await client(daemon.socket);
 		const other = await client(daemon.socket);
