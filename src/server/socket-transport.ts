@@ -58,7 +58,7 @@ export class SocketTransport implements Transport {
 			if (held === null) break;
 			events.data(held);
 		}
-		if (this.paused) stopHandle(this.socket);
+		if (this.paused) stopReadingSocket(this.socket);
 		else startHandle(this.socket);
 		this.socket.on('error', (err) => this.close(`socket error: ${err.message}`));
 		this.socket.on('close', () => this.close('peer closed the connection'));
@@ -106,7 +106,7 @@ export class SocketTransport implements Transport {
 
 	/** Input reaches the connection as soon as it is read: nothing is held back here. */
 	deliverHeldBack(): void {
-		stopHandle(this.socket);
+		stopReadingSocket(this.socket);
 	}
 
 	/**
@@ -115,7 +115,7 @@ export class SocketTransport implements Transport {
 	 */
 	pause(): void {
 		this.paused = true;
-		stopHandle(this.socket);
+		stopReadingSocket(this.socket);
 	}
 
 	resume(): void {
@@ -167,10 +167,6 @@ function startHandle(socket: Socket): void {
  * to another must stop first, or bytes meant for the other may be read here (and lost with it).
  */
 export function stopReadingSocket(socket: Socket): void {
-	stopHandle(socket);
-}
-
-function stopHandle(socket: Socket): void {
 	const handle = socketHandle(socket);
 	if (handle?.reading) {
 		handle.reading = false;
