@@ -161,7 +161,7 @@ export function receiveHandover(spec: string | undefined, steps: HandoverSteps):
 	if (spec !== undefined) {
 		for (const [fd, listener] of parseInherited(spec)) inherited.set(fd, { fd, listener });
 	}
-	const fresh: Array<[Socket, number]> = [];
+	const fresh: Array<[BareHandle, number]> = [];
 	let accept: ((socket: Socket, domid: number) => void) | undefined;
 	let loaded: string | undefined;
 	const early = new Map<number, Socket | Connection>();
@@ -198,8 +198,10 @@ export function receiveHandover(spec: string | undefined, steps: HandoverSteps):
 			} else if (message.kind === 'sent' && handle !== undefined) {
 				sent[message.index] = { handle: handle as BareHandle, listener: message.listener };
 			} else if (message.kind === 'fresh' && handle !== undefined) {
-				if (accept) accept(handle as Socket, message.domid);
-				else fresh.push([handle as Socket, message.domid]);
+				// A bare handle, made a socket (and read) only when taken: a successor that fails
+				// before leaves its client's first request to the predecessor, which serves on.
+				if (accept) accept(readingSocket(handle as BareHandle), message.domid);
+				else fresh.push([handle as BareHandle, message.domid]);
 			} else if (message.kind === 'go') {
 				resolve({
 					resolve(fd) {
@@ -228,7 +230,7 @@ export function receiveHandover(spec: string | undefined, steps: HandoverSteps):
 					},
 					onFresh(a) {
 						accept = a;
-						for (const [socket, domid] of fresh.splice(0)) a(socket, domid);
+						for (const [handle, domid] of fresh.splice(0)) a(readingSocket(handle), domid);
 					},
 					serving() {
 						send({ kind: 'serving' });

@@ -335,11 +335,19 @@ export class LiveUpdater implements Updater {
 			// Accepted just now and read by nobody yet: what its client sends is the successor's.
 			stopReadingSocket(socket);
 			forwarded.push([socket, domid]);
+			const handle = bareHandle(socket);
+			if (handle === undefined) return;
 			inFlight++;
-			child.send({ kind: 'fresh', domid } satisfies ToSuccessor, socket, { keepOpen: true }, () => {
-				inFlight--;
-				if (inFlight === 0) allSent?.();
-			});
+			// Bare, as `sent` goes: the successor reads nothing of it before it takes it.
+			child.send(
+				{ kind: 'fresh', domid } satisfies ToSuccessor,
+				handle as unknown as Socket,
+				{ keepOpen: true },
+				() => {
+					inFlight--;
+					if (inFlight === 0) allSent?.();
+				},
+			);
 		};
 		const serving = said('serving');
 		child.send({ kind: 'go' } satisfies ToSuccessor);

@@ -2,6 +2,9 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type XenstoreClient } from '../../src/client/index.ts';
+import { encodeFrame } from '../../src/protocol/frame.ts';
+import { MessageType } from '../../src/protocol/message-type.ts';
+import { RawConnection } from '../conformance/raw-connection.ts';
 import { XEN_BIN, xenshim } from '../harness/daemons.ts';
 
 export const XENSTORE_CONTROL = join(XEN_BIN, 'xenstore-control');
@@ -92,4 +95,40 @@ export async function eventually(
 		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
 		await new Promise((r) => setTimeout(r, 20));
 	}
+}
+
+/**
+ * While `during` runs, new clients keep connecting to `socket`, each sending one READ of `path` at
+ * once: what each was answered ('no answer' after 10 s), once all are done.
+ */
+export async function arrivalsDuring(
+	socket: string,
+	path: string,
+	during: () => Promise<void>,
+): Promise<string[]> {
+	const answers: Array<Promise<string>> = [];
+	let running = true;
+	const arrivals = (async () => {
+		while (running) {
+			const arrival = await RawConnection.open(socket);
+			arrival.write(encodeFrame(MessageType.READ, 1, 0, `${path}\0`));
+			answers.push(
+				arrival
+					.waitFor((f) => f.length === 1, 10_000)
+					.then((answered) => {
+						const value = answered ? arrival.frames[0]!.payload.toString() : 'no answer';
+						arrival.close();
+						return value;
+					}),
+			);
+			await new Promise((r) => setTimeout(r, 1));
+		}
+	})();
+	try {
+		await during();
+	} finally {
+		running = false;
+		await arrivals;
+	}
+	return Promise.all(answers);
 }

@@ -9,7 +9,15 @@ import { encodeFrame } from '../../src/protocol/frame.ts';
 import { MessageType } from '../../src/protocol/message-type.ts';
 import { RawConnection } from '../conformance/raw-connection.ts';
 import { type Daemon, startTsxenstored, TSXENSTORED, tempDir, XEN_BIN } from '../harness/daemons.ts';
-import { client, eventually, listing, liveUpdate, watchProcess, writeExecutable } from './helpers.ts';
+import {
+	arrivalsDuring,
+	client,
+	eventually,
+	listing,
+	liveUpdate,
+	watchProcess,
+	writeExecutable,
+} from './helpers.ts';
 
 function pidIn(dir: string): number {
 	return Number(readFileSync(join(dir, 'pid'), 'utf8'));
@@ -130,31 +138,12 @@ describe('live update: tsxenstored to tsxenstored', () => {
 		const xs = await client(daemon.socket);
 		await xs.write('/lu/arrivals', 'here');
 		xs.close();
-		const answers: Array<Promise<string>> = [];
-		let updating = true;
-		const arrivals = (async () => {
-			while (updating) {
-				const arrival = await RawConnection.open(daemon.socket);
-				arrival.write(encodeFrame(MessageType.READ, 1, 0, '/lu/arrivals\0'));
-				answers.push(
-					arrival
-						.waitFor((f) => f.length === 1, 10_000)
-						.then((answered) => {
-							const value = answered ? arrival.frames[0]!.payload.toString() : 'no answer';
-							arrival.close();
-							return value;
-						}),
-				);
-				await new Promise((r) => setTimeout(r, 1));
+		const values = await arrivalsDuring(daemon.socket, '/lu/arrivals', async () => {
+			for (let i = 0; i < 3; i++) {
+				const result = await liveUpdate(daemon.clientEnv, TSXENSTORED);
+				assert.equal(result.code, 0, result.output);
 			}
-		})();
-		for (let i = 0; i < 3; i++) {
-			const result = await liveUpdate(daemon.clientEnv, TSXENSTORED);
-			assert.equal(result.code, 0, result.output);
-		}
-		updating = false;
-		await arrivals;
-		const values = await Promise.all(answers);
+		});
 		assert.ok(values.length > 30, `only ${values.length} clients connected during three updates`);
 		assert.deepEqual(
 			values.filter((v) => v !== 'here'),
@@ -325,6 +314,29 @@ describe('live update: a successor that cannot take over', () => {
 		await xs.write('/fail/late', 'after');
 		assert.equal(await xs.readString('/fail/late'), 'after');
 		assert.equal(await xs.readString('/fail/late-tx'), 'yes');
+		assert.equal(pidIn(dir), daemon.process.pid);
+		xs.close();
+	});
+
+	// Clients accepted once the state is written are forwarded to the successor; when it fails,
+	// the old process takes them back, first requests included.
+	it('serves the clients it had forwarded when the successor fails after the state was written', async () => {
+		const xs = await client(daemon.socket);
+		await xs.write('/fail/arrivals', 'here');
+		const late = fakeSuccessor('late-arrivals.mjs', [
+			"if (m.kind === 'snapshot') process.send({ kind: 'loaded', file: m.file });",
+			"if (m.kind === 'go') setTimeout(() => process.exit(3), 200);",
+		]);
+		const values = await arrivalsDuring(daemon.socket, '/fail/arrivals', async () => {
+			const result = await liveUpdate(daemon.clientEnv, late);
+			assert.match(result.output, /exited or stalled before taking over/);
+		});
+		assert.ok(values.length > 30, `only ${values.length} clients connected during the update`);
+		assert.deepEqual(
+			values.filter((v) => v !== 'here'),
+			[],
+			`of ${values.length} clients, these were not answered`,
+		);
 		assert.equal(pidIn(dir), daemon.process.pid);
 		xs.close();
 	});
