@@ -328,7 +328,7 @@ export class LiveUpdater implements Updater {
 		}
 		const forwarded: Array<[Socket, number]> = [];
 		// Clients accepted from now on are the successor's: each goes over the channel, and this
-		// process exits only once none is still on its way (see forwardsSent).
+		// process exits only once none is still on its way (below).
 		let inFlight = 0;
 		let allSent: (() => void) | undefined;
 		daemon.forward = (socket, domid) => {
