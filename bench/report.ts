@@ -1,6 +1,6 @@
 /** BENCHMARKS.md from a run's results: every figure, with ratios against the reference daemons. */
 import type { BenchResults, WorkloadResult } from './runner.ts';
-import { formatBytes, formatCount, formatRatio, formatSeconds } from './stats.ts';
+import { formatBytes, formatCount, formatRatio, formatSeconds, sameRoundRatios } from './stats.ts';
 import { TARGET_LABELS, TARGETS, type TargetName } from './targets.ts';
 import { firstPart, type Metrics, PRIME_SECS } from './workloads.ts';
 
@@ -54,6 +54,26 @@ class Tables {
 		if (v === undefined) return result.errors.length ? 'failed' : 'n/a';
 		const c = this.value(id, 'c', key);
 		return target === 'c' || c === undefined ? format(v) : `${format(v)} (${formatRatio(v, c)})`;
+	}
+
+	/**
+	 * tsxenstored's figure over `ref`'s round by round (stats.ts, sameRoundRatios), as
+	 * `0.81× (0.70×-0.87×)`; `—` for a figure measured once, or when a round failed for either
+	 * (the rounds kept would no longer pair up).
+	 */
+	sameRound(id: string, key: string, ref: TargetName): string {
+		const results = this.workload(id)?.results;
+		const mine = results?.ts;
+		const theirs = results?.[ref];
+		if (!mine || !theirs || mine.errors.length > 0 || theirs.errors.length > 0) return '—';
+		const values = mine.rounds.map((r) => r[key]);
+		const references = theirs.rounds.map((r) => r[key]);
+		// A figure not measured in a round is NaN (stats.ts, summarize).
+		const measured = (v: number | undefined) => v !== undefined && Number.isFinite(v);
+		if (!values.every(measured) || !references.every(measured)) return '—';
+		const r = sameRoundRatios(values as number[], references as number[]);
+		if (r === undefined) return '—';
+		return `${formatRatio(r.median, 1)} (${formatRatio(r.min, 1)}-${formatRatio(r.max, 1)})`;
 	}
 
 	header(first: string): string[] {
@@ -123,14 +143,22 @@ function populateRatio(m: Metrics, ref: Metrics): string {
 
 function targets(t: Tables): string[] {
 	const rows: string[] = [];
-	const line = (what: string, ts: string, ref: TargetName, other: string, ratio: string, better: string) =>
-		rows.push(`| ${what} | ${ts} | ${TARGET_LABELS[ref]}: ${other} | ${ratio} | ${better} |`);
+	const line = (
+		what: string,
+		ts: string,
+		ref: TargetName,
+		other: string,
+		ratio: string,
+		better: string,
+		sameRound = '—',
+	) =>
+		rows.push(`| ${what} | ${ts} | ${TARGET_LABELS[ref]}: ${other} | ${ratio} | ${sameRound} | ${better} |`);
 	const row = (what: string, id: string, key: string, ref: TargetName, format: Format, better: string) => {
 		const ts = t.value(id, 'ts', key);
 		const other = t.value(id, ref, key);
 		if (ts === undefined && other === undefined) return;
 		const show = (v: number | undefined) => (v === undefined ? 'n/a' : format(v));
-		line(what, show(ts), ref, show(other), formatRatio(ts, other), better);
+		line(what, show(ts), ref, show(other), formatRatio(ts, other), better, t.sameRound(id, key, ref));
 	};
 	for (const op of OPS) row(`ops/s, ${op}, 8 clients`, `${op}-8`, 'opsPerSec', 'c', formatCount, 'higher');
 	for (const op of OPS)
@@ -169,7 +197,11 @@ function targets(t: Tables): string[] {
 		);
 	}
 	if (rows.length === 0) return ['Not measured in this run.'];
-	return ['| target | tsxenstored | reference | ratio | better |', '|---|---:|---:|---:|---|', ...rows];
+	return [
+		'| target | tsxenstored | reference | ratio | same-round ratios: median (range) | better |',
+		'|---|---:|---:|---:|---:|---|',
+		...rows,
+	];
 }
 
 function populateRows(t: Tables, id: string, count: number): string[] {

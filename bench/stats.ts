@@ -25,6 +25,22 @@ export function spread(values: readonly number[]): number {
 	return m === 0 ? 0 : (Math.max(...values) - Math.min(...values)) / m;
 }
 
+/**
+ * The ratio of two daemons measured in the same rounds, round by round: `values[i] /
+ * references[i]`. Daemons alternate within a round, so the machine's speed, which drifts from
+ * round to round on a shared host, affects both sides of each ratio alike. Undefined unless both
+ * lists hold the same rounds (same length, at least two) and no reference is 0.
+ */
+export function sameRoundRatios(
+	values: readonly number[],
+	references: readonly number[],
+): { median: number; min: number; max: number } | undefined {
+	if (values.length < 2 || values.length !== references.length) return undefined;
+	if (references.some((r) => r === 0)) return undefined;
+	const ratios = values.map((v, i) => v / references[i]!);
+	return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
+}
+
 /** `value / reference` as `1.23×`, or `n/a` when either is missing or the reference is 0. */
 export function formatRatio(value: number | undefined, reference: number | undefined): string {
 	if (value === undefined || reference === undefined || reference === 0 || !Number.isFinite(value)) {

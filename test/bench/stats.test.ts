@@ -8,6 +8,7 @@ import {
 	formatSeconds,
 	median,
 	percentile,
+	sameRoundRatios,
 	secondsAt,
 	spread,
 	summarize,
@@ -55,6 +56,26 @@ describe('spread', () => {
 	it('is (largest - smallest) / median, 0 for one value', () => {
 		assert.equal(spread([90, 100, 110]), 0.2);
 		assert.equal(spread([5]), 0);
+	});
+});
+
+describe('sameRoundRatios', () => {
+	it('divides round by round, so that drift common to both daemons cancels', () => {
+		// The machine runs at full speed in rounds 1 and 3 and at half in the others; the daemon
+		// measured does 0.8 of the reference's work in every round.
+		const r = sameRoundRatios([80, 40, 80, 40, 40], [100, 50, 100, 50, 50]);
+		assert.deepEqual(r, { median: 0.8, min: 0.8, max: 0.8 });
+	});
+
+	it('gives the median and range of the per-round ratios', () => {
+		const r = sameRoundRatios([90, 60, 100], [100, 50, 100]);
+		assert.deepEqual(r, { median: 1, min: 0.9, max: 1.2 });
+	});
+
+	it('is undefined unless both hold the same rounds, at least two, with no zero reference', () => {
+		assert.equal(sameRoundRatios([1, 2, 3], [1, 2]), undefined);
+		assert.equal(sameRoundRatios([1], [1]), undefined);
+		assert.equal(sameRoundRatios([1, 2], [1, 0]), undefined);
 	});
 });
 
