@@ -13,6 +13,7 @@ import { type CaptureOptions, captureState, type Placement, placeFromThree, stop
 import type { UpdatePlan, Updater } from './control.ts';
 import { extrasPath, writeExtras } from './extras.ts';
 import {
+	type BareHandle,
 	bareHandle,
 	INHERITED_FD_BASE,
 	inheritedSpec,
@@ -227,6 +228,10 @@ export class LiveUpdater implements Updater {
 		} else {
 			child = this.standby.launch(command, argv);
 		}
+		// Node's channel takes bare handles as they are, and the successor reads nothing of one
+		// before it makes a socket of it; the channel's typings know only socket objects.
+		const sendHandle = (message: ToSuccessor, handle: BareHandle, onSent?: () => void) =>
+			child.send(message, handle as unknown as Socket, { keepOpen: true }, onSent);
 		let sentCount = 0;
 		const send = (socket: SentHandle, onSent?: () => void): number | undefined => {
 			const handle = bareHandle(socket);
@@ -236,9 +241,7 @@ export class LiveUpdater implements Updater {
 			}
 			const index = sentCount++;
 			sentAt.set(socket, SENT_FD_BASE + index);
-			const message: ToSuccessor = { kind: 'sent', index, listener: socket instanceof Server };
-			// Node's channel takes bare handles as they are; its typings know only socket objects.
-			child.send(message, handle as unknown as Socket, { keepOpen: true }, onSent);
+			sendHandle({ kind: 'sent', index, listener: socket instanceof Server }, handle, onSent);
 			return SENT_FD_BASE + index;
 		};
 		const hear = <K extends ToPredecessor['kind']>(...kinds: K[]) =>
@@ -338,16 +341,10 @@ export class LiveUpdater implements Updater {
 			const handle = bareHandle(socket);
 			if (handle === undefined) return;
 			inFlight++;
-			// Bare, as `sent` goes: the successor reads nothing of it before it takes it.
-			child.send(
-				{ kind: 'fresh', domid } satisfies ToSuccessor,
-				handle as unknown as Socket,
-				{ keepOpen: true },
-				() => {
-					inFlight--;
-					if (inFlight === 0) allSent?.();
-				},
-			);
+			sendHandle({ kind: 'fresh', domid }, handle, () => {
+				inFlight--;
+				if (inFlight === 0) allSent?.();
+			});
 		};
 		const serving = said('serving');
 		child.send({ kind: 'go' } satisfies ToSuccessor);
