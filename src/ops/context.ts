@@ -1,3 +1,4 @@
+import { XenstoreError } from '../protocol/errors.ts';
 import type { PathContext } from '../store/path.ts';
 import type { Caller } from '../store/perms.ts';
 import type { Store } from '../store/store.ts';
@@ -75,7 +76,22 @@ export interface Request {
 /** A reply payload: bytes, or a string written byte for byte. */
 export type Reply = Buffer | string;
 
-export type Operation = (services: Services, session: Session, request: Request) => Reply | Promise<Reply>;
+/**
+ * What an operation answers: a reply, or an error it returns instead of throwing. Everyday
+ * failures are returned (a read of a node that does not exist, a commit that conflicts): V8 makes
+ * a throw walk every frame up to the dispatcher, which here cost about 3 us a request, more than
+ * the rest of the read. Rarer failures are thrown, from wherever they are found.
+ */
+export type Answer = Reply | XenstoreError;
+
+export type Operation = (services: Services, session: Session, request: Request) => Answer | Promise<Answer>;
+
+/**
+ * The everyday error answers, made once: only the code reaches the client, and making an Error
+ * costs more than the rest of the request.
+ */
+export const MISSING = new XenstoreError('ENOENT');
+export const CONFLICT = new XenstoreError('EAGAIN');
 
 /** The common reply of operations that return nothing else. */
 export const OK: Reply = 'OK\0';

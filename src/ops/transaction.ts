@@ -1,7 +1,7 @@
 import { XenstoreError } from '../protocol/errors.ts';
 import { checkQuota } from '../store/quota.ts';
 import { requireOneArg } from './args.ts';
-import { OK, type Operation } from './context.ts';
+import { CONFLICT, OK, type Operation } from './context.ts';
 
 /**
  * TRANSACTION_START `\0` → the new id in decimal. Transactions do not nest. The quota counts the
@@ -28,6 +28,6 @@ export const transactionEnd: Operation = ({ store }, session, { payload, tx, txI
 	if (arg !== 'T' && arg !== 'F') throw new XenstoreError('EINVAL', 'TRANSACTION_END takes T or F');
 	if (tx === undefined) throw new XenstoreError('ENOENT', 'TRANSACTION_END outside a transaction');
 	session.transactions.delete(txId);
-	if (arg === 'T') store.commit(session.caller, tx);
+	if (arg === 'T' && !store.commit(session.caller, tx)) return CONFLICT;
 	return OK;
 };

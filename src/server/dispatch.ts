@@ -1,4 +1,4 @@
-import type { Reply, Services, Session } from '../ops/context.ts';
+import type { Answer, Reply, Services, Session } from '../ops/context.ts';
 import { OPERATIONS } from '../ops/index.ts';
 import { XenstoreError } from '../protocol/errors.ts';
 import type { Frame } from '../protocol/frame.ts';
@@ -17,6 +17,10 @@ function replyFrame(request: Frame, reply: Reply): Outcome {
 		return errorFrame(request, new XenstoreError('E2BIG', `reply of ${reply.length} bytes`));
 	}
 	return { frame: encodeFrame(request.type, request.reqId, request.txId, reply), error: undefined };
+}
+
+function answerFrame(request: Frame, answer: Answer): Outcome {
+	return answer instanceof XenstoreError ? errorFrame(request, answer) : replyFrame(request, answer);
 }
 
 function errorFrame(request: Frame, error: XenstoreError): Outcome {
@@ -58,11 +62,11 @@ export function dispatch(services: Services, session: Session, request: Frame): 
 		});
 		if (reply instanceof Promise) {
 			return reply.then(
-				(r) => replyFrame(request, r),
+				(r) => answerFrame(request, r),
 				(e: unknown) => errorFrame(request, asXenstoreError(e)),
 			);
 		}
-		return replyFrame(request, reply);
+		return answerFrame(request, reply);
 	} catch (e) {
 		return errorFrame(request, asXenstoreError(e));
 	}

@@ -25,7 +25,7 @@ import {
 	type QuotaName,
 	type Quotas,
 } from './quota.ts';
-import { conflict, Transaction, type TxNode } from './transaction.ts';
+import { Transaction, type TxNode } from './transaction.ts';
 import { Tree, walkPostOrder } from './tree.ts';
 import { WatchIndex } from './watches.ts';
 
@@ -286,8 +286,9 @@ export class Store {
 		return false;
 	}
 
-	read(caller: Caller, tx: Transaction | undefined, path: string): Value {
-		return this.checked(caller, tx, path, Access.READ).value;
+	/** The value at `path`; undefined when there is no node there and the caller may know it. */
+	read(caller: Caller, tx: Transaction | undefined, path: string): Value | undefined {
+		return this.accessible(caller, tx, path, Access.READ)?.value;
 	}
 
 	getPerms(caller: Caller, tx: Transaction | undefined, path: string): Perms {
@@ -667,11 +668,12 @@ export class Store {
 	}
 
 	/**
-	 * Commit: EAGAIN when anything the transaction read or wrote has changed since, otherwise replay
-	 * its changes onto the committed tree and deliver the events it held back.
+	 * Commit: false (EAGAIN) when anything the transaction read or wrote has changed since,
+	 * otherwise replay its changes onto the committed tree, deliver the events it held back, and
+	 * true.
 	 */
-	commit(caller: Caller, tx: Transaction): void {
-		if (!tx.validate()) throw conflict(tx);
+	commit(caller: Caller, tx: Transaction): boolean {
+		if (!tx.validate()) return false;
 		if (!caller.privileged) {
 			const delta = tx.ownedDelta(caller.domid);
 			if (delta > 0) {
@@ -710,6 +712,7 @@ export class Store {
 				oldPerms: event.oldPerms ?? (node ? event.perms : undefined),
 			});
 		}
+		return true;
 	}
 
 	/** Every committed node path, parents first (tests and checks). */

@@ -311,7 +311,3 @@ function snapshot(node: Node | undefined): TxNode {
 		childDelta: 0,
 	};
 }
-
-export function conflict(tx: Transaction): XenstoreError {
-	return new XenstoreError('EAGAIN', `transaction ${tx.id} conflicts with a change committed since it began`);
-}
