@@ -121,3 +121,20 @@ export function summarize(rounds: readonly Record<string, number>[]): Summary {
 	}
 	return out;
 }
+
+/**
+ * The least-squares slope of `y` against `x` (units of y per unit of x): how fast a figure sampled
+ * over time grows. NaN for fewer than two points or when every x is the same.
+ */
+export function slope(points: readonly { x: number; y: number }[]): number {
+	if (points.length < 2) return Number.NaN;
+	const mx = points.reduce((s, p) => s + p.x, 0) / points.length;
+	const my = points.reduce((s, p) => s + p.y, 0) / points.length;
+	let num = 0;
+	let den = 0;
+	for (const p of points) {
+		num += (p.x - mx) * (p.y - my);
+		den += (p.x - mx) ** 2;
+	}
+	return den === 0 ? Number.NaN : num / den;
+}

@@ -10,6 +10,7 @@ import {
 	percentile,
 	sameRoundRatios,
 	secondsAt,
+	slope,
 	spread,
 	summarize,
 } from '../../bench/stats.ts';
@@ -169,5 +170,41 @@ describe('extrapolateAtFinalRate', () => {
 	it('is NaN with fewer than two checkpoints', () => {
 		assert.ok(Number.isNaN(extrapolateAtFinalRate([{ n: 5, t: 1 }], 10)));
 		assert.ok(Number.isNaN(extrapolateAtFinalRate([], 10)));
+	});
+});
+
+describe('slope', () => {
+	it('is the growth per unit of x of points on a line', () => {
+		assert.equal(slope([0, 1, 2, 3].map((x) => ({ x, y: 5 + 2 * x }))), 2);
+		assert.equal(
+			slope([
+				{ x: 10, y: 4 },
+				{ x: 20, y: 4 },
+			]),
+			0,
+		);
+	});
+	it('fits the line that minimises squared errors through scattered points', () => {
+		// y = 1, 3, 2 at x = 0, 1, 2: mean x 1, mean y 2, covariance (-1)(-1) + 0 + (1)(0) = 1
+		// over variance 2.
+		assert.equal(
+			slope([
+				{ x: 0, y: 1 },
+				{ x: 1, y: 3 },
+				{ x: 2, y: 2 },
+			]),
+			0.5,
+		);
+	});
+	it('is NaN without two distinct x values', () => {
+		assert.ok(Number.isNaN(slope([{ x: 1, y: 1 }])));
+		assert.ok(
+			Number.isNaN(
+				slope([
+					{ x: 1, y: 1 },
+					{ x: 1, y: 2 },
+				]),
+			),
+		);
 	});
 });
