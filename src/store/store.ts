@@ -318,9 +318,10 @@ export class Store {
 	 * DIRECTORY's reply: the child names, each NUL-terminated, or E2BIG when they do not fit in one
 	 * reply (clients then page with DIRECTORY_PART). A committed node's list is kept once encoded,
 	 * until its child list changes: directories are listed far more often than they change.
+	 * Undefined when there is no node there and the caller may know it.
 	 */
-	directoryReply(caller: Caller, tx: Transaction | undefined, path: string): Buffer {
-		this.checked(caller, tx, path, Access.READ);
+	directoryReply(caller: Caller, tx: Transaction | undefined, path: string): Buffer | undefined {
+		if (this.accessible(caller, tx, path, Access.READ) === undefined) return undefined;
 		if (tx) return encodeNames(tx.children(path), path);
 		const node = this.tree.lookup(path)!;
 		if (node.childBytes > PAYLOAD_MAX) throw tooBig(path, node.childBytes);
