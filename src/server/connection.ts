@@ -10,6 +10,7 @@ import type { Transaction } from '../store/transaction.ts';
 import type { Watch } from '../store/watches.ts';
 import { dispatch, type Outcome } from './dispatch.ts';
 import type { Logger } from './log.ts';
+import { PendingFrames } from './pending-frames.ts';
 import type { Tracer } from './trace.ts';
 import type { CloseCause, Transport } from './transport.ts';
 
@@ -75,8 +76,7 @@ export class Connection implements Session {
 	readonly transport: Transport;
 	private readonly host: ConnectionHost;
 	private reader = new FrameReader();
-	private out: Buffer[] = [];
-	private outBytes = 0;
+	private readonly out = new PendingFrames();
 	/**
 	 * Events queued and not yet written, as payload to the flush they wait for: an identical one is
 	 * not queued twice (as in C). Entries from earlier flushes are stale (see DEDUPE_KEPT).
@@ -152,8 +152,7 @@ export class Connection implements Session {
 	restart(reason: string): void {
 		this.host.log.info(`${this.label}: ${reason}; its watches, transactions and queued data are dropped`);
 		this.reader = new FrameReader();
-		this.out = [];
-		this.outBytes = 0;
+		this.out.clear();
 		this.pendingReplies = 0;
 		this.queuedEvents.clear();
 		this.afterReply = [];
@@ -214,7 +213,7 @@ export class Connection implements Session {
 	 * unanswered requests (the rest wait in the transport, as they wait in the ring for C).
 	 */
 	private mayProcess(): boolean {
-		if (this.outBytes >= TURN_OUTPUT_LIMIT) return false;
+		if (this.out.bytes >= TURN_OUTPUT_LIMIT) return false;
 		if (this.caller.privileged) return true;
 		const limit = this.host.services.store.quota(this.caller.domid, 'outstanding');
 		return limit === 0 || this.pendingReplies < limit;
@@ -272,9 +271,10 @@ export class Connection implements Session {
 			tracer.io('OUT', this.id, readUint32(frame, 0), frame.subarray(HEADER_SIZE));
 		}
 		this.out.push(frame);
-		this.outBytes += frame.length;
-		if (this.outBytes > MAX_QUEUED_OUTPUT) {
-			this.host.log.warn(`${this.label}: ${this.outBytes} bytes of output not taken by the peer; closing it`);
+		if (this.out.bytes > MAX_QUEUED_OUTPUT) {
+			this.host.log.warn(
+				`${this.label}: ${this.out.bytes} bytes of output not taken by the peer; closing it`,
+			);
 			this.close('peer does not read its output');
 			return;
 		}
@@ -285,11 +285,8 @@ export class Connection implements Session {
 
 	/** Hand queued output to the transport, unless the peer is not keeping up. */
 	flush(): void {
-		if (this.isClosed || this.blocked || this.out.length === 0) return;
-		const batch = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
-		// Emptied in place, not replaced: clearing allocates nothing, once per reply on the hot path.
-		this.out.length = 0;
-		this.outBytes = 0;
+		if (this.isClosed || this.blocked || this.out.empty) return;
+		const batch = this.out.take();
 		this.pendingReplies = 0;
 		this.flushes++;
 		if (this.queuedEvents.size > DEDUPE_KEPT) this.queuedEvents.clear();
@@ -322,7 +319,7 @@ export class Connection implements Session {
 
 	/** Whether all output is either written or in `pendingOutput` (live update waits for it). */
 	get settled(): boolean {
-		return this.out.length === 0 && this.transport.settled();
+		return this.out.empty && this.transport.settled();
 	}
 
 	/** Live update: an open transaction carried over, under its id. */
@@ -336,7 +333,6 @@ export class Connection implements Session {
 		if (input.length > 0) this.reader.push(Buffer.from(input));
 		if (output.length > 0) {
 			this.out.push(Buffer.from(output));
-			this.outBytes += output.length;
 			this.host.scheduleFlush(this);
 		}
 	}
@@ -355,7 +351,7 @@ export class Connection implements Session {
 	get quiet(): boolean {
 		return (
 			this.reader.pendingLength === 0 &&
-			this.out.length === 0 &&
+			this.out.empty &&
 			this.transport.settled() &&
 			this.transport.pendingOutput().length === 0 &&
 			this.watches.size === 0 &&
@@ -371,7 +367,7 @@ export class Connection implements Session {
 	/** Output not yet handed to the transport, then what the transport still holds. */
 	pendingOutput(): Buffer {
 		const held = this.transport.pendingOutput();
-		return this.out.length === 0 ? held : Buffer.concat([held, ...this.out]);
+		return this.out.empty ? held : Buffer.concat([held, this.out.contents()]);
 	}
 
 	close(reason: string, cause?: CloseCause): void {
@@ -383,8 +379,7 @@ export class Connection implements Session {
 		if (this.isClosed) return;
 		this.isClosed = true;
 		resetSession(this, this.host.services);
-		this.out = [];
-		this.outBytes = 0;
+		this.out.clear();
 		this.host.closed(this, reason);
 	}
 }

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PendingFrames } from '../../src/server/pending-frames.ts';
+
+const b = (s: string) => Buffer.from(s, 'latin1');
+
+describe('PendingFrames', () => {
+	it('hands over one frame as it was queued, and is empty after', () => {
+		const q = new PendingFrames();
+		assert.ok(q.empty);
+		const frame = b('reply');
+		q.push(frame);
+		assert.equal(q.bytes, 5);
+		assert.equal(q.take(), frame, 'the very buffer, not a copy');
+		assert.ok(q.empty);
+		assert.equal(q.bytes, 0);
+		assert.equal(q.take().length, 0);
+	});
+
+	it('hands over several frames as one buffer, in order, and starts afresh after', () => {
+		const q = new PendingFrames();
+		for (const s of ['a', 'bc', 'def']) q.push(b(s));
+		assert.equal(q.bytes, 6);
+		assert.equal(q.take().toString('latin1'), 'abcdef');
+		q.push(b('x'));
+		q.push(b('y'));
+		assert.equal(q.take().toString('latin1'), 'xy', 'nothing of the earlier flush is left');
+	});
+
+	it('shows its contents without emptying, and clears', () => {
+		const q = new PendingFrames();
+		q.push(b('ab'));
+		q.push(b('c'));
+		assert.equal(q.contents().toString('latin1'), 'abc');
+		assert.equal(q.bytes, 3);
+		assert.equal(q.take().toString('latin1'), 'abc');
+		q.push(b('z'));
+		q.clear();
+		assert.ok(q.empty);
+		assert.equal(q.bytes, 0);
+		assert.equal(q.contents().length, 0);
+	});
+});
