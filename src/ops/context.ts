@@ -1,4 +1,5 @@
 import { XenstoreError } from '../protocol/errors.ts';
+import type { Frame } from '../protocol/frame.ts';
 import type { PathContext } from '../store/path.ts';
 import type { Caller } from '../store/perms.ts';
 import type { Store } from '../store/store.ts';
@@ -64,15 +65,6 @@ export interface DomainHost {
 	usage(domid: number): { watches: number; transactions: number };
 }
 
-/** A request as an operation receives it, its transaction already looked up. */
-export interface Request {
-	readonly type: number;
-	readonly reqId: number;
-	readonly txId: number;
-	readonly payload: Buffer;
-	readonly tx: Transaction | undefined;
-}
-
 /** A reply payload: bytes, or a string written byte for byte. */
 export type Reply = Buffer | string;
 
@@ -85,7 +77,16 @@ export type Reply = Buffer | string;
  */
 export type Answer = Reply | XenstoreError;
 
-export type Operation = (services: Services, session: Session, request: Request) => Answer | Promise<Answer>;
+/**
+ * One operation: the request as received (its payload a view of the read buffer, valid until the
+ * answer), and the transaction its id names, already looked up.
+ */
+export type Operation = (
+	services: Services,
+	session: Session,
+	request: Frame,
+	tx: Transaction | undefined,
+) => Answer | Promise<Answer>;
 
 /**
  * The everyday error answers, made once: only the code reaches the client, and making an Error

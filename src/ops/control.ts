@@ -1,14 +1,15 @@
 import { XenstoreError } from '../protocol/errors.ts';
+import type { Frame } from '../protocol/frame.ts';
 import { checkStore } from '../store/check.ts';
 import { type QuotaName, quotaName } from '../store/quota.ts';
 import { atoi, splitStrings } from './args.ts';
-import { OK, type Operation, type Reply, type Request, type Services, type Session } from './context.ts';
+import { OK, type Operation, type Reply, type Services, type Session } from './context.ts';
 
 type Command = {
 	usage: string;
 	/** Arguments beyond this count are not split out (live-update passes binary-safe strings). */
 	maxArgs?: number;
-	run(services: Services, session: Session, args: string[], request: Request): Reply | Promise<Reply>;
+	run(services: Services, session: Session, args: string[], request: Frame): Reply | Promise<Reply>;
 };
 
 const DESCRIPTIONS: Record<QuotaName, string> = {

@@ -7,7 +7,7 @@ import type { Operation } from './context.ts';
  * one reply; when the slice reaches the end of the list, one more NUL marks the end (an offset past
  * the end gives just `gencnt\0\0`). Clients restart when the generation count changes.
  */
-export const directoryPart: Operation = ({ store }, session, { payload, tx }) => {
+export const directoryPart: Operation = ({ store }, session, { payload }, tx) => {
 	const [rawPath, rawOffset] = requireArgs(payload, 2, 'DIRECTORY_PART');
 	const path = canonicalPath(session.paths, rawPath!);
 	// C reads the offset with atoi into an unsigned int: a negative one lies past the end.

@@ -5,7 +5,7 @@ import { requireOneArg } from './args.ts';
 import type { Operation } from './context.ts';
 
 /** GET_PERMS `path\0` → the perm strings, owner first. Special `@` nodes have perms too. */
-export const getPerms: Operation = ({ store }, session, { payload, tx }) => {
+export const getPerms: Operation = ({ store }, session, { payload }, tx) => {
 	const raw = requireOneArg(payload, 'GET_PERMS');
 	const path = raw.startsWith('@')
 		? canonicalWatchPath(session.paths, raw).path

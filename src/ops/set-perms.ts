@@ -12,7 +12,7 @@ import { featuresOf } from './feature.ts';
  * DOMID_ANY writes DOMID_ANY entries as stale, matching nobody, and may not make DOMID_ANY the
  * owner (ENOENT, as for an owner that does not exist), as C xenstored's domain_alloc_permrefs.
  */
-export const setPerms: Operation = (services, session, { payload, tx }) => {
+export const setPerms: Operation = (services, session, { payload }, tx) => {
 	const args = splitStrings(payload);
 	if (args.length < 2) throw new XenstoreError('EINVAL', 'SET_PERMS needs a path and at least one perm');
 	const [raw, ...strings] = args as [string, ...string[]];

@@ -7,7 +7,7 @@ import { CONFLICT, OK, type Operation } from './context.ts';
  * TRANSACTION_START `\0` → the new id in decimal. Transactions do not nest. The quota counts the
  * open transactions of all the domain's connections, as C xenstored counts them per domain.
  */
-export const transactionStart: Operation = ({ store, domains }, session, { tx }) => {
+export const transactionStart: Operation = ({ store, domains }, session, _request, tx) => {
 	if (tx !== undefined) throw new XenstoreError('EBUSY', 'transactions do not nest');
 	const { domid, privileged } = session.caller;
 	if (!privileged) {
@@ -23,7 +23,7 @@ export const transactionStart: Operation = ({ store, domains }, session, { tx })
  * TRANSACTION_END `T\0` commits, `F\0` aborts. Either way the transaction is over, even when the
  * commit answers EAGAIN because something it read or wrote changed meanwhile.
  */
-export const transactionEnd: Operation = ({ store }, session, { payload, tx, txId }) => {
+export const transactionEnd: Operation = ({ store }, session, { payload, txId }, tx) => {
 	const arg = requireOneArg(payload, 'TRANSACTION_END');
 	if (arg !== 'T' && arg !== 'F') throw new XenstoreError('EINVAL', 'TRANSACTION_END takes T or F');
 	if (tx === undefined) throw new XenstoreError('ENOENT', 'TRANSACTION_END outside a transaction');

@@ -1,5 +1,6 @@
 import type { Services, Session } from '../ops/context.ts';
 import { resetSession } from '../ops/watch.ts';
+import type { XenstoreError } from '../protocol/errors.ts';
 import { encodeFrame, type Frame, FrameReader, PayloadTooLongError } from '../protocol/frame.ts';
 import { HEADER_SIZE, readUint32 } from '../protocol/header.ts';
 import { PAYLOAD_MAX } from '../protocol/limits.ts';
@@ -8,7 +9,7 @@ import type { PathContext } from '../store/path.ts';
 import type { Caller } from '../store/perms.ts';
 import type { Transaction } from '../store/transaction.ts';
 import type { Watch } from '../store/watches.ts';
-import { dispatch, type Outcome } from './dispatch.ts';
+import { dispatch } from './dispatch.ts';
 import type { Logger } from './log.ts';
 import { PendingFrames } from './pending-frames.ts';
 import type { Tracer } from './trace.ts';
@@ -222,24 +223,28 @@ export class Connection implements Session {
 	private handle(frame: Frame): void {
 		const { tracer } = this.host;
 		if (tracer.enabled) tracer.io('IN', this.id, frame.type, frame.payload);
-		const outcome = dispatch(this.host.services, this, frame);
-		if (outcome instanceof Promise) {
+		const reply = dispatch(this.host.services, this, frame, this.fault);
+		if (reply instanceof Promise) {
 			this.busy = true;
-			outcome.then((o) => {
+			reply.then((r) => {
 				this.busy = false;
 				if (this.isClosed) return;
-				this.reply(o);
+				this.reply(r);
 				this.processInput();
 			});
 			return;
 		}
-		this.reply(outcome);
+		this.reply(reply);
 	}
 
-	private reply(outcome: Outcome): void {
-		if (outcome.error?.code === 'EIO') this.host.log.error(`${this.label}: ${outcome.error.message}`);
+	/** A request this daemon failed by a fault of its own: the log says which and why. */
+	private readonly fault = (error: XenstoreError): void => {
+		this.host.log.error(`${this.label}: ${error.message}`);
+	};
+
+	private reply(frame: Buffer): void {
 		this.pendingReplies++;
-		this.enqueue(outcome.frame);
+		this.enqueue(frame);
 		if (this.afterReply.length > 0) {
 			const events = this.afterReply;
 			this.afterReply = [];

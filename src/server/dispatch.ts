@@ -6,42 +6,46 @@ import { encodeFrame } from '../protocol/frame.ts';
 import { PAYLOAD_MAX } from '../protocol/limits.ts';
 import { MessageType } from '../protocol/message-type.ts';
 
-/** What a request produced: the reply frame, and for the log, the error if it failed. */
-export interface Outcome {
-	frame: Buffer;
-	error: XenstoreError | undefined;
-}
+/** Told of a request that failed by a fault of the daemon's (answered EIO), for the log. */
+export type FaultReport = (error: XenstoreError) => void;
 
-function replyFrame(request: Frame, reply: Reply): Outcome {
+function replyFrame(request: Frame, reply: Reply): Buffer {
 	if (reply.length > PAYLOAD_MAX) {
 		return errorFrame(request, new XenstoreError('E2BIG', `reply of ${reply.length} bytes`));
 	}
-	return { frame: encodeFrame(request.type, request.reqId, request.txId, reply), error: undefined };
+	return encodeFrame(request.type, request.reqId, request.txId, reply);
 }
 
-function answerFrame(request: Frame, answer: Answer): Outcome {
+function answerFrame(request: Frame, answer: Answer): Buffer {
 	return answer instanceof XenstoreError ? errorFrame(request, answer) : replyFrame(request, answer);
 }
 
-function errorFrame(request: Frame, error: XenstoreError): Outcome {
-	return { frame: encodeFrame(MessageType.ERROR, request.reqId, request.txId, `${error.code}\0`), error };
+function errorFrame(request: Frame, error: XenstoreError): Buffer {
+	return encodeFrame(MessageType.ERROR, request.reqId, request.txId, `${error.code}\0`);
 }
 
-/** Turn anything an operation threw into a xenstore error; a bug becomes EIO, never a crash. */
-function asXenstoreError(e: unknown): XenstoreError {
-	if (e instanceof XenstoreError) return e;
-	const err = new XenstoreError(
+/** Anything an operation threw, as the error frame it answers; a bug becomes EIO, never a crash. */
+function thrownFrame(request: Frame, e: unknown, fault: FaultReport): Buffer {
+	if (e instanceof XenstoreError) return errorFrame(request, e);
+	const error = new XenstoreError(
 		'EIO',
 		`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
 	);
-	return err;
+	fault(error);
+	return errorFrame(request, error);
 }
 
 /**
  * Run one request: unknown types answer ENOSYS, privileged ones EACCES for guests, an unknown
- * transaction id ENOENT, then the operation. Always yields exactly one reply frame.
+ * transaction id ENOENT, then the operation. Always yields exactly one reply frame. Nothing is
+ * allocated here beyond the reply: this runs for every request.
  */
-export function dispatch(services: Services, session: Session, request: Frame): Outcome | Promise<Outcome> {
+export function dispatch(
+	services: Services,
+	session: Session,
+	request: Frame,
+	fault: FaultReport,
+): Buffer | Promise<Buffer> {
 	try {
 		const op = OPERATIONS.get(request.type);
 		if (op === undefined) throw new XenstoreError('ENOSYS', `unknown message type ${request.type}`);
@@ -53,21 +57,15 @@ export function dispatch(services: Services, session: Session, request: Frame): 
 			tx = session.transactions.get(request.txId);
 			if (tx === undefined) throw new XenstoreError('ENOENT', `no transaction ${request.txId}`);
 		}
-		const reply = op.run(services, session, {
-			type: request.type,
-			reqId: request.reqId,
-			txId: request.txId,
-			payload: request.payload,
-			tx,
-		});
-		if (reply instanceof Promise) {
-			return reply.then(
-				(r) => answerFrame(request, r),
-				(e: unknown) => errorFrame(request, asXenstoreError(e)),
+		const answer = op.run(services, session, request, tx);
+		if (answer instanceof Promise) {
+			return answer.then(
+				(a) => answerFrame(request, a),
+				(e: unknown) => thrownFrame(request, e, fault),
 			);
 		}
-		return answerFrame(request, reply);
+		return answerFrame(request, answer);
 	} catch (e) {
-		return errorFrame(request, asXenstoreError(e));
+		return thrownFrame(request, e, fault);
 	}
 }
