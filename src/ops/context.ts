@@ -71,9 +71,9 @@ export type Reply = Buffer | string;
 /**
  * What an operation answers: a reply, or an error it returns instead of throwing. Everyday
  * failures are returned (reading or listing a node that does not exist, a commit that conflicts):
- * toolstacks probe for optional nodes all the time, and V8 makes
- * a throw walk every frame up to the dispatcher, which here cost about 3 us a request, more than
- * the rest of the read. Rarer failures are thrown, from wherever they are found.
+ * toolstacks probe for optional nodes all the time, and V8 makes a throw walk every frame up to
+ * the dispatcher, which here cost about 3 us a request, more than the rest of the read. Rarer
+ * failures are thrown, from wherever they are found.
  */
 export type Answer = Reply | XenstoreError;
 
