@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../test/harness/daemons.ts';
+import { list, positiveInt } from './args.ts';
 import { describeMachine } from './machine.ts';
 import { checkPrerequisites } from './prereqs.ts';
 import { describe, renderMarkdown } from './report.ts';
@@ -32,19 +33,6 @@ const usage = `usage: npm run bench -- [options]
   --report-only     measure nothing: write BENCHMARKS.md again from the results.json of the
                     last full run (or of --out DIR), after a change to the report's layout
   --help`;
-
-function positiveInt(name: string, text: string): number {
-	const n = Number(text);
-	if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} wants a whole number >= 1, not ${text}`);
-	return n;
-}
-
-function list(text: string): string[] {
-	return text
-		.split(',')
-		.map((s) => s.trim())
-		.filter(Boolean);
-}
 
 /** BENCHMARKS.md and results.json in `outDir`, or in the project's places without one. */
 function reportFiles(outDir: string | undefined): { markdown: string; json: string } {

@@ -4,8 +4,9 @@
  * whether its answers slow down with time. docs/benchmarks.md says how to read it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { list, positiveInt } from './args.ts';
 import { Churn, type ChurnWindow, EXPECTED_ERRORS } from './churn.ts';
 import { describeMachine } from './machine.ts';
 import { checkPrerequisites } from './prereqs.ts';
@@ -44,12 +45,6 @@ export interface SoakResult {
 	samples: SoakSample[];
 	/** Set when the daemon died or the churn failed: the reason. */
 	failure?: string;
-}
-
-function whole(name: string, text: string): number {
-	const n = Number(text);
-	if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} wants a whole number >= 1, not ${text}`);
-	return n;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -190,7 +185,7 @@ async function main(): Promise<number> {
 		console.log(usage);
 		return 0;
 	}
-	const targets = values.daemons.split(',').map((s) => s.trim());
+	const targets = list(values.daemons);
 	for (const t of targets) {
 		if (!(TARGETS as readonly string[]).includes(t) || t === 'floor') {
 			throw new Error(`--daemons: no daemon ${t} to soak\n${usage}`);
@@ -200,18 +195,18 @@ async function main(): Promise<number> {
 	const minutes = Number(values.minutes);
 	if (!(minutes > 0)) throw new Error(`--minutes wants a positive number, not ${values.minutes}`);
 	const churn = {
-		rate: whole('rate', values.rate),
-		clients: whole('clients', values.clients),
-		seed: whole('seed', values.seed),
+		rate: positiveInt('rate', values.rate),
+		clients: positiveInt('clients', values.clients),
+		seed: positiveInt('seed', values.seed),
 	};
-	const every = whole('every', values.every);
+	const every = positiveInt('every', values.every);
 	checkPrerequisites(chosen.includes('c') || chosen.includes('ocaml'));
 	for (const t of chosen) checkTargetAvailable(t);
 
 	const results: SoakResult[] = [];
 	for (const t of chosen) results.push(await soak(t, minutes, churn, every));
 	const out = values.out ?? join(cacheDir, 'soak.json');
-	mkdirSync(join(out, '..'), { recursive: true });
+	mkdirSync(dirname(out), { recursive: true });
 	writeFileSync(
 		out,
 		`${JSON.stringify({ machine: describeMachine(), minutes, ...churn, every, results }, null, '\t')}\n`,
