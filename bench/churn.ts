@@ -24,7 +24,10 @@ export const EXPECTED_ERRORS: readonly string[] = ['ENOENT', 'EAGAIN'];
 export interface ChurnOptions {
 	socket: string;
 	clients: number;
-	/** Requests per second, all clients together; each client paces itself to its share. */
+	/**
+	 * Operations of the mix per second, all clients together; each client paces itself to its
+	 * share. Most are one request; a transaction is four or five.
+	 */
 	rate: number;
 	seed: number;
 }
@@ -171,7 +174,7 @@ export class Churn {
 	}
 }
 
-/** A failure the mix expects (the node was removed meanwhile): counted by the caller's catch. */
+/** A failure the mix expects inside a longer operation (a node removed meanwhile): ignored. */
 function expected(e: unknown): void {
 	if (!(e instanceof XenstoreError)) throw e;
 }

@@ -19,7 +19,7 @@ const usage = `usage: npm run soak -- [options]
 
   --daemons LIST    among ${TARGETS.filter((t) => t !== 'floor').join(', ')}, each in turn (default: ts,c)
   --minutes N       how long each daemon is soaked (default 10)
-  --rate N          requests per second, all clients together (default 2000)
+  --rate N          operations of the mix per second, all clients together (default 2000)
   --clients N       connections making them (default 8)
   --every N         seconds between samples (default 15)
   --seed N          the mix's seed; the same for every daemon (default 1)
@@ -111,7 +111,7 @@ export function unexpectedErrors(samples: readonly SoakSample[]): string[] {
 function describeSample(s: SoakSample): string {
 	return (
 		`${s.t.toFixed(0)} s: resident ${formatBytes(s.rssBytes)}, anonymous ${formatBytes(s.anonBytes)}, ` +
-		`${formatCount(s.ops)} requests, p99 ${formatSeconds(s.p99Secs)}, max ${formatSeconds(s.maxSecs)}`
+		`${formatCount(s.ops)} operations, p99 ${formatSeconds(s.p99Secs)}, max ${formatSeconds(s.maxSecs)}`
 	);
 }
 
@@ -124,7 +124,7 @@ export function summarizeSoak(samples: readonly SoakSample[]): {
 	anonEnd: number;
 	rssEnd: number;
 	anonGrowthPerMinute: number;
-	cpuPerRequestSecs: number;
+	cpuPerOperationSecs: number;
 	worstP99Secs: number;
 	maxSecs: number;
 } {
@@ -138,7 +138,7 @@ export function summarizeSoak(samples: readonly SoakSample[]): {
 		anonEnd: last.anonBytes,
 		rssEnd: last.rssBytes,
 		anonGrowthPerMinute: slope(secondHalf.map((s) => ({ x: s.t / 60, y: s.anonBytes }))),
-		cpuPerRequestSecs: samples.reduce((n, s) => n + s.cpuSecs, 0) / ops,
+		cpuPerOperationSecs: samples.reduce((n, s) => n + s.cpuSecs, 0) / ops,
 		worstP99Secs: Math.max(...samples.map((s) => s.p99Secs)),
 		maxSecs: Math.max(...samples.map((s) => s.maxSecs)),
 	};
@@ -155,14 +155,14 @@ function report(results: readonly SoakResult[], minutes: number, rate: number): 
 		return (
 			`| ${TARGET_LABELS[r.target]}${r.failure ? ` (failed: ${r.failure})` : ''} | ` +
 			`${formatBytes(s.anonSettled)} | ${formatBytes(s.anonEnd)} | ${growth} | ${formatBytes(s.rssEnd)} | ` +
-			`${formatSeconds(s.cpuPerRequestSecs)} | ${formatSeconds(s.worstP99Secs)} | ${formatSeconds(s.maxSecs)} | ` +
+			`${formatSeconds(s.cpuPerOperationSecs)} | ${formatSeconds(s.worstP99Secs)} | ${formatSeconds(s.maxSecs)} | ` +
 			`${[...errors].map(([k, v]) => `${k} ${formatCount(v)}`).join(', ') || 'none'} |`
 		);
 	});
 	return [
-		`Soak: ${minutes} min per daemon at ${formatCount(rate)} requests/s (${new Date().toISOString()}).`,
+		`Soak: ${minutes} min per daemon at ${formatCount(rate)} operations/s (${new Date().toISOString()}).`,
 		'',
-		'| daemon | anonymous memory at 1/4 | at the end | growth per minute, 2nd half | resident at the end | CPU per request | worst p99 of a sample | slowest request | error answers |',
+		'| daemon | anonymous memory at 1/4 | at the end | growth per minute, 2nd half | resident at the end | CPU per operation | worst p99 of a sample | slowest operation | error answers |',
 		'|---|---:|---:|---:|---:|---:|---:|---:|---|',
 		...rows,
 	].join('\n');

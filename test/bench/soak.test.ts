@@ -32,7 +32,7 @@ describe('summarizeSoak', () => {
 		assert.equal(s.anonEnd, 2800);
 		assert.equal(s.rssEnd, 3800);
 		assert.ok(Math.abs(s.anonGrowthPerMinute - 600) < 1e-9, `growth ${s.anonGrowthPerMinute}`);
-		assert.equal(s.cpuPerRequestSecs, 0.005, '3.5 CPU seconds over 700 requests');
+		assert.equal(s.cpuPerOperationSecs, 0.005, '3.5 CPU seconds over 700 requests');
 	});
 
 	it('keeps the worst p99 and the slowest request of all samples', () => {
