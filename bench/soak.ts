@@ -97,15 +97,20 @@ async function soak(
 	return { target, samples, ...(failure ? { failure } : {}) };
 }
 
+/** Error answers over all samples, by name, in the order first seen. */
+function errorTotals(samples: readonly SoakSample[]): Map<string, number> {
+	const totals = new Map<string, number>();
+	for (const s of samples) {
+		for (const [code, n] of Object.entries(s.errors)) totals.set(code, (totals.get(code) ?? 0) + n);
+	}
+	return totals;
+}
+
 /** Errors the churn does not expect (it expects ENOENT and EAGAIN), with their counts. */
 export function unexpectedErrors(samples: readonly SoakSample[]): string[] {
-	const counts = new Map<string, number>();
-	for (const s of samples) {
-		for (const [code, n] of Object.entries(s.errors)) {
-			if (!EXPECTED_ERRORS.includes(code)) counts.set(code, (counts.get(code) ?? 0) + n);
-		}
-	}
-	return [...counts].map(([code, n]) => `${code} ${n} times`);
+	return [...errorTotals(samples)]
+		.filter(([code]) => !EXPECTED_ERRORS.includes(code))
+		.map(([code, n]) => `${code} ${n} times`);
 }
 
 function describeSample(s: SoakSample): string {
@@ -148,9 +153,7 @@ function report(results: readonly SoakResult[], minutes: number, rate: number): 
 	const rows = results.map((r) => {
 		if (r.samples.length === 0) return `| ${TARGET_LABELS[r.target]} | failed: ${r.failure} |||||||`;
 		const s = summarizeSoak(r.samples);
-		const errors = new Map<string, number>();
-		for (const sample of r.samples)
-			for (const [k, v] of Object.entries(sample.errors)) errors.set(k, (errors.get(k) ?? 0) + v);
+		const errors = errorTotals(r.samples);
 		const growth = `${s.anonGrowthPerMinute >= 0 ? '+' : '-'}${formatBytes(Math.abs(s.anonGrowthPerMinute))}`;
 		return (
 			`| ${TARGET_LABELS[r.target]}${r.failure ? ` (failed: ${r.failure})` : ''} | ` +
