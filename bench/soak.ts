@@ -154,7 +154,9 @@ function report(results: readonly SoakResult[], minutes: number, rate: number): 
 		if (r.samples.length === 0) return `| ${TARGET_LABELS[r.target]} | failed: ${r.failure} |||||||`;
 		const s = summarizeSoak(r.samples);
 		const errors = errorTotals(r.samples);
-		const growth = `${s.anonGrowthPerMinute >= 0 ? '+' : '-'}${formatBytes(Math.abs(s.anonGrowthPerMinute))}`;
+		// NaN when the second half holds fewer than two samples (a run of a minute or so).
+		const g = s.anonGrowthPerMinute;
+		const growth = Number.isNaN(g) ? 'n/a' : `${g >= 0 ? '+' : '-'}${formatBytes(Math.abs(g))}`;
 		return (
 			`| ${TARGET_LABELS[r.target]}${r.failure ? ` (failed: ${r.failure})` : ''} | ` +
 			`${formatBytes(s.anonSettled)} | ${formatBytes(s.anonEnd)} | ${growth} | ${formatBytes(s.rssEnd)} | ` +
