@@ -72,7 +72,11 @@ function wrap(name: TargetName, daemon: Daemon): RunningTarget {
 async function startFloor(): Promise<RunningTarget> {
 	const dir = tempDir('xsfloor-');
 	const socket = join(dir, 'socket');
-	const child = spawn(process.execPath, [noopServer, socket], { stdio: ['ignore', 'ignore', 'pipe'] });
+	// In a session of its own, as every daemon here is (StartOptions.ownSession says why).
+	const child = spawn(process.execPath, [noopServer, socket], {
+		stdio: ['ignore', 'ignore', 'pipe'],
+		detached: true,
+	});
 	let output = '';
 	child.stderr.on('data', (d: Buffer) => {
 		output += d.toString();
@@ -105,7 +109,7 @@ export async function startTarget(name: TargetName): Promise<RunningTarget> {
 		case 'ts': {
 			// A pid file lets the harness stop the successor of a live update too.
 			const dir = tempDir('tsxs-');
-			return wrap(name, await startTsxenstored({ dir, args: ['-F', join(dir, 'pid')] }));
+			return wrap(name, await startTsxenstored({ dir, args: ['-F', join(dir, 'pid')], ownSession: true }));
 		}
 		case 'floor':
 			return startFloor();
