@@ -363,21 +363,20 @@ export class Store {
 
 	write(caller: Caller, tx: Transaction | undefined, path: string, value: Value): void {
 		const node = this.writable(caller, tx, path);
-		if (node !== undefined) {
-			this.checkNodeSize(caller, value.length, node.perms.length, this.childBytesOf(tx, path, node));
-			this.checkMemory(caller, value.length - node.value.length);
-			if (tx) tx.setValue(path, node as TxNode, value, this.tree.nextGen());
-			else this.setValue(path, node as Node, value);
-		} else {
-			this.create(caller, tx, path, value);
+		if (node === undefined) {
+			this.emit(tx, path, this.create(caller, tx, path, value));
+			return;
 		}
-		this.emit(tx, path);
+		this.checkNodeSize(caller, value.length, node.perms.length, this.childBytesOf(tx, path, node));
+		this.checkMemory(caller, value.length - node.value.length);
+		if (tx) tx.setValue(path, node as TxNode, value, this.tree.nextGen());
+		else this.setValue(path, node as Node, value);
+		this.emit(tx, path, node.perms);
 	}
 
 	mkdir(caller: Caller, tx: Transaction | undefined, path: string): void {
 		if (this.writable(caller, tx, path) !== undefined) return;
-		this.create(caller, tx, path, EMPTY_VALUE);
-		this.emit(tx, path);
+		this.emit(tx, path, this.create(caller, tx, path, EMPTY_VALUE));
 	}
 
 	/** The node if it exists and the caller may write it; undefined if it is missing but may be created. */
@@ -410,8 +409,11 @@ export class Store {
 			this.warn(`domain ${domid} uses ${wanted} bytes, over the soft memory quota ${soft}`);
 	}
 
-	/** Create `path` with `value`, and any missing parents empty, each inheriting its parent's perms. */
-	private create(caller: Caller, tx: Transaction | undefined, path: string, value: Value): void {
+	/**
+	 * Create `path` with `value`, and any missing parents empty, each inheriting its parent's perms.
+	 * Returns the new node's perms.
+	 */
+	private create(caller: Caller, tx: Transaction | undefined, path: string, value: Value): Perms {
 		const missing: string[] = [];
 		let parent: NodeView | undefined;
 		for (let p = path; ; ) {
@@ -447,6 +449,7 @@ export class Store {
 				this.attach(p, this.tree.lookup(parentPath(p))!, v, perms);
 			}
 		}
+		return perms;
 	}
 
 	/** Add a committed node under `parent`, with its accounting. */
@@ -570,7 +573,7 @@ export class Store {
 		} else {
 			this.setNodePerms(path, node as Node, stamped);
 		}
-		this.emit(tx, path, oldPerms);
+		this.emit(tx, path, stamped, oldPerms);
 	}
 
 	/** Perm entries written now: stamped with the current generation (see isStale). */
@@ -586,15 +589,20 @@ export class Store {
 		this.setNodePerms(path, node, perms);
 	}
 
-	/** A node event at `path`: delivered now, or at commit when inside a transaction. */
-	private emit(tx: Transaction | undefined, path: string, oldPerms?: Perms): void {
-		const node = this.view(tx, path);
+	/**
+	 * A node event at `path`, whose perms are now `perms`: delivered now, or at commit when inside a
+	 * transaction. The caller has the node at hand; looking it up again cost a write a third of its
+	 * time in the store when its parent has hundreds of children.
+	 */
+	private emit(tx: Transaction | undefined, path: string, perms: Perms, oldPerms?: Perms): void {
+		// Outside a transaction with no watch set anywhere, no one hears it: nothing to work out.
+		if (tx === undefined && this.watches.size === 0) return;
 		const parentPerms = path === '/' ? undefined : this.view(tx, parentPath(path))?.perms;
 		if (tx) {
-			tx.queueEvent(path, { exact: false, perms: node?.perms, parentPerms, oldPerms });
+			tx.queueEvent(path, { exact: false, perms, parentPerms, oldPerms });
 			return;
 		}
-		this.watches.fire({ path, exact: false, perms: node?.perms, parentPerms, oldPerms });
+		this.watches.fire({ path, exact: false, perms, parentPerms, oldPerms });
 	}
 
 	// ---- domains -------------------------------------------------------------------------------
