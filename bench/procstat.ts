@@ -12,23 +12,30 @@ export interface CpuTicks {
 }
 
 /**
- * utime and stime, in clock ticks, from the text of /proc/<pid>/stat. The command name (field 2)
- * is in parentheses and may itself hold spaces and parentheses, so fields are counted from the
- * last `)`: after it come field 3 (state) onwards, utime being field 14 and stime field 15.
+ * A field of /proc/<pid>/stat by its number in proc(5) (`name` for the error), from the file's
+ * text. The command name (field 2) is in parentheses and may itself hold spaces and parentheses,
+ * so fields are counted from the last `)`: after it come field 3 (state) onwards.
  */
-export function parseProcStat(text: string): CpuTicks {
+export function procStatField(text: string, field: number, name: string): number {
 	const close = text.lastIndexOf(')');
 	if (close < 0) throw new Error(`not a /proc/<pid>/stat line: ${JSON.stringify(text.slice(0, 80))}`);
-	const fields = text
-		.slice(close + 1)
-		.trim()
-		.split(/\s+/);
-	const utime = Number(fields[14 - 3]);
-	const stime = Number(fields[15 - 3]);
-	if (!Number.isInteger(utime) || !Number.isInteger(stime)) {
-		throw new Error(`no utime/stime in /proc/<pid>/stat line: ${JSON.stringify(text.slice(0, 80))}`);
+	const value = Number(
+		text
+			.slice(close + 1)
+			.trim()
+			.split(/\s+/)[field - 3],
+	);
+	if (!Number.isInteger(value)) {
+		throw new Error(
+			`no ${name} (field ${field}) in /proc/<pid>/stat line: ${JSON.stringify(text.slice(0, 80))}`,
+		);
 	}
-	return { utime, stime };
+	return value;
+}
+
+/** utime (field 14) and stime (field 15), in clock ticks, from the text of /proc/<pid>/stat. */
+export function parseProcStat(text: string): CpuTicks {
+	return { utime: procStatField(text, 14, 'utime'), stime: procStatField(text, 15, 'stime') };
 }
 
 /** A field of /proc/<pid>/status in bytes (the kernel writes these in kB). */

@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { procStatField } from '../../bench/procstat.ts';
 import { startTarget, type TargetName } from '../../bench/targets.ts';
 
-/** The session id of a process: the sixth field of /proc/<pid>/stat (proc(5)). */
+/** The session id of a process: field 6 of /proc/<pid>/stat. */
 function sessionOf(pid: number | 'self'): number {
-	const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-	return Number(
-		text
-			.slice(text.lastIndexOf(')') + 1)
-			.trim()
-			.split(/\s+/)[6 - 3],
-	);
+	return procStatField(readFileSync(`/proc/${pid}/stat`, 'latin1'), 6, 'session');
 }
 
 /**
