@@ -22,7 +22,8 @@ export function describe(m: Metrics): string {
 		const capped = m.complete
 			? ''
 			: ` (stopped early; all ${formatCount(m.count!)} would take ≈ ${formatSeconds(m.estimatedSecsForCount!)} at its final rate)`;
-		return `${formatCount(m.nodes)} nodes in ${formatSeconds(m.secs!)}${capped}, ${formatBytes(m.rssPerNodeBytes!)}/node`;
+		const memory = m.rssPerNodeBytes === undefined ? '' : `, ${formatBytes(m.rssPerNodeBytes)}/node`;
+		return `${formatCount(m.nodes)} nodes in ${formatSeconds(m.secs!)}${capped}${memory}`;
 	}
 	return JSON.stringify(m);
 }
@@ -176,9 +177,21 @@ function targets(t: Tables): string[] {
 	const { flatCount, treeCount } = t.results.sizes;
 	const ts = t.workload('populate-flat')?.results.ts?.median;
 	const c = t.workload('populate-flat')?.results.c?.median;
+	const floor = t.workload('populate-flat')?.results.floor?.median;
+	const what = `time to write ${formatCount(flatCount)} children of one node`;
 	if (ts?.secs !== undefined && c?.secs !== undefined) {
-		const what = `time to write ${formatCount(flatCount)} children of one node`;
 		line(what, populateTime(ts), 'c', populateTime(c), populateRatio(ts, c), 'lower');
+	}
+	// The floor stores nothing: its time is what one client's round trips take alone.
+	if (ts?.secs !== undefined && floor?.secs !== undefined) {
+		line(
+			what,
+			populateTime(ts),
+			'floor',
+			populateTime(floor),
+			populateRatio(ts, floor),
+			'lower; 1× is the floor',
+		);
 	}
 	const first = `time to write the first ${formatCount(firstPart(flatCount))} children of one node`;
 	row(first, 'populate-flat', 'secsForFirstPart', 'c', us, 'lower');
