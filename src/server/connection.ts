@@ -371,8 +371,7 @@ export class Connection implements Session {
 
 	/** Output not yet handed to the transport, then what the transport still holds. */
 	pendingOutput(): Buffer {
-		const held = this.transport.pendingOutput();
-		return this.out.empty ? held : Buffer.concat([held, this.out.contents()]);
+		return this.out.contents(this.transport.pendingOutput());
 	}
 
 	close(reason: string, cause?: CloseCause): void {

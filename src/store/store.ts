@@ -306,14 +306,6 @@ export class Store {
 		return node;
 	}
 
-	/** Child names of a node, in creation order. */
-	directory(caller: Caller, tx: Transaction | undefined, path: string): string[] {
-		this.checked(caller, tx, path, Access.READ);
-		if (tx) return tx.children(path);
-		const children = this.tree.lookup(path)!.children;
-		return children === undefined ? [] : [...children.keys()];
-	}
-
 	/**
 	 * DIRECTORY's reply: the child names, each NUL-terminated, or E2BIG when they do not fit in one
 	 * reply (clients then page with DIRECTORY_PART). A committed node's list is kept once encoded,

@@ -15,6 +15,7 @@ import { checkStore } from '../../src/store/check.ts';
 import { formatPerms, PRIVILEGED_CALLER, parsePerm } from '../../src/store/perms.ts';
 import { Store } from '../../src/store/store.ts';
 import { walkPreOrder } from '../../src/store/tree.ts';
+import { childNames } from '../store/child-names.ts';
 
 const dom0 = PRIVILEGED_CALLER;
 const dir = mkdtempSync(join(tmpdir(), 'tsxs-snapshot-'));
@@ -143,7 +144,7 @@ describe('live update on a snapshot', () => {
 				{ kind: 'write', path: '/x/a', value: 'again' },
 			],
 		);
-		assert.deepEqual(successor.directory(dom0, undefined, '/x'), ['b', 'a']);
+		assert.deepEqual(childNames(successor, dom0, undefined, '/x'), ['b', 'a']);
 		assert.equal(successor.tree.lookup('/x/a/deep'), undefined);
 		assert.deepEqual(dump(successor), dump(old));
 	});

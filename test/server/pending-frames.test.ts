@@ -40,4 +40,29 @@ describe('PendingFrames', () => {
 		assert.equal(q.bytes, 0);
 		assert.equal(q.contents().length, 0);
 	});
+
+	it('puts what is given before its frames in front, as one buffer', () => {
+		const q = new PendingFrames();
+		const held = b('held');
+		assert.equal(q.contents(held), held, 'nothing queued: what is given, as it is');
+		const frame = b('one');
+		q.push(frame);
+		assert.equal(q.contents(), frame, 'one frame and nothing before it: the frame itself');
+		assert.equal(q.contents(held).toString('latin1'), 'heldone');
+		q.push(b('two'));
+		q.push(b('three'));
+		assert.equal(q.contents(held).toString('latin1'), 'heldonetwothree');
+		assert.equal(q.bytes, 11, 'what is put before is not counted as queued');
+	});
+
+	it('takes flushes of different sizes one after another without mixing them', () => {
+		const q = new PendingFrames();
+		const flushes = [['a', 'b', 'c', 'd'], ['e'], ['f', 'g'], ['h', 'i', 'j']];
+		for (const frames of flushes) {
+			for (const s of frames) q.push(b(s));
+			assert.equal(q.bytes, frames.length);
+			assert.equal(q.take().toString('latin1'), frames.join(''));
+			assert.ok(q.empty);
+		}
+	});
 });
