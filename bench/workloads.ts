@@ -232,8 +232,8 @@ export const PRIME_SECS = 1;
  * that get read in as more of its code runs are not memory per node.
  *
  * The floor populates the children too, for time and CPU only (it keeps no node, so it has no
- * memory per node): one client writes one node per round trip, so the floor's time is the least
- * any daemon can take with this client on this machine, whatever its store costs.
+ * memory per node): one client writes one node per round trip, so the floor's time is about the
+ * least any daemon can take with this client on this machine, whatever its store costs.
  */
 function populate(kind: 'flat' | 'tree'): Workload {
 	return {
