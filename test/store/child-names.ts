@@ -1,4 +1,5 @@
 import { XenstoreError } from '../../src/protocol/errors.ts';
+import { splitStrings } from '../../src/protocol/payload.ts';
 import type { Caller } from '../../src/store/perms.ts';
 import type { Store } from '../../src/store/store.ts';
 import type { Transaction } from '../../src/store/transaction.ts';
@@ -15,7 +16,5 @@ export function childNames(
 ): string[] {
 	const reply = store.directoryReply(caller, tx, path);
 	if (reply === undefined) throw new XenstoreError('ENOENT', `no node ${path}`);
-	const names = reply.toString('latin1').split('\0');
-	names.pop(); // every name ends with a NUL: the last piece is empty
-	return names;
+	return splitStrings(reply);
 }
