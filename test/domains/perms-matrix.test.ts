@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { splitStrings } from '../../src/protocol/payload.ts';
 import { Emulation } from './emulation.ts';
 import { base, setUpMatrix } from './perms-setup.ts';
 import {
@@ -17,7 +18,7 @@ import {
 	ROWS,
 	type Row,
 } from './perms-table.ts';
-import { MessageType, type RawClient, type Reply, splitReply, strings, type WatchEvent } from './raw.ts';
+import { MessageType, type RawClient, type Reply, strings, type WatchEvent } from './raw.ts';
 
 /** What a reply shows in the comparison: the error name, or OK and the data that matters. */
 function shown(op: string, r: Reply): string {
@@ -27,10 +28,10 @@ function shown(op: string, r: Reply): string {
 			return `OK ${r.payload.toString('latin1')}`;
 		case 'GET_PERMS':
 		case 'DIRECTORY':
-			return `OK ${splitReply(r.payload).join(',')}`;
+			return `OK ${splitStrings(r.payload).join(',')}`;
 		case 'DIRECTORY_PART': {
 			// gencnt\0 then the names, then an extra NUL when the list is complete.
-			const [, ...names] = splitReply(r.payload);
+			const [, ...names] = splitStrings(r.payload);
 			return `OK ${names.filter((n) => n !== '').join(',')}`;
 		}
 		default:

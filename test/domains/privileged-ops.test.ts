@@ -7,8 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { splitStrings } from '../../src/protocol/payload.ts';
 import { Emulation } from './emulation.ts';
-import { MessageType, type RawClient, splitReply, strings } from './raw.ts';
+import { MessageType, type RawClient, strings } from './raw.ts';
 
 /** Feature bits (docs/misc/xenstore-ring.txt). */
 const ERROR = 2;
@@ -27,7 +28,7 @@ describe('operations for dom0 only', () => {
 	});
 	after(() => emu?.stop());
 
-	const text = (b: Buffer) => splitReply(b).join(' ');
+	const text = (b: Buffer) => splitStrings(b).join(' ');
 
 	it('are refused to a domain with EACCES, and change nothing', async () => {
 		const refused: Array<[string, number, Buffer]> = [

@@ -8,8 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { splitStrings } from '../../src/protocol/payload.ts';
 import { Emulation } from './emulation.ts';
-import { MessageType, type RawClient, splitReply, strings } from './raw.ts';
+import { MessageType, type RawClient, strings } from './raw.ts';
 
 describe('per-domain quotas', () => {
 	let emu: Emulation;
@@ -23,7 +24,7 @@ describe('per-domain quotas', () => {
 	async function domainWithQuota(domid: number, name: string, value: number): Promise<RawClient> {
 		await emu.introduceWithHome(domid);
 		await emu.dom0.ok(MessageType.SET_QUOTA, strings(String(domid), name, String(value)));
-		assert.deepEqual(splitReply(await emu.dom0.ok(MessageType.GET_QUOTA, strings(String(domid), name))), [
+		assert.deepEqual(splitStrings(await emu.dom0.ok(MessageType.GET_QUOTA, strings(String(domid), name))), [
 			String(value),
 		]);
 		return emu.connect(domid);
@@ -44,7 +45,7 @@ describe('per-domain quotas', () => {
 		assert.equal(await err(d.read('x')), 'ENOENT');
 		assert.equal(await err(d.write('a4', 'again')), 'OK');
 		// The global value is untouched, and dom0 is not bound by the domain's.
-		assert.deepEqual(splitReply(await emu.dom0.ok(MessageType.GET_QUOTA, strings('nodes'))), ['1000']);
+		assert.deepEqual(splitStrings(await emu.dom0.ok(MessageType.GET_QUOTA, strings('nodes'))), ['1000']);
 		assert.equal(await err(emu.dom0.write('/local/domain/11/by-dom0/deep', 'x')), 'OK');
 	});
 

@@ -6,6 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { encodeFrame, FrameReader } from '../../src/protocol/frame.ts';
 import { MessageType } from '../../src/protocol/message-type.ts';
+import { splitStrings } from '../../src/protocol/payload.ts';
 
 export { MessageType };
 
@@ -26,14 +27,6 @@ export interface WatchEvent {
 /** NUL-terminated strings, the usual request payload. */
 export function strings(...parts: string[]): Buffer {
 	return Buffer.from(parts.map((p) => `${p}\0`).join(''), 'latin1');
-}
-
-/** The NUL-terminated strings of a reply payload. */
-export function splitReply(payload: Buffer): string[] {
-	const text = payload.toString('latin1');
-	const parts = text.split('\0');
-	parts.pop();
-	return parts;
 }
 
 export class RawClient {
@@ -80,13 +73,13 @@ export class RawClient {
 		for (let f = this.reader.next(); f !== undefined; f = this.reader.next()) {
 			const payload = Buffer.from(f.payload);
 			if (f.type === MessageType.WATCH_EVENT) {
-				const [path = '', token = ''] = splitReply(payload);
+				const [path = '', token = ''] = splitStrings(payload);
 				this.queued.push({ path, token });
 				continue;
 			}
 			const waiter = this.pending.shift();
 			if (waiter === undefined) throw new Error(`unexpected reply of type ${f.type}`);
-			const error = f.type === MessageType.ERROR ? splitReply(payload)[0] : undefined;
+			const error = f.type === MessageType.ERROR ? splitStrings(payload)[0] : undefined;
 			waiter.resolve({ type: f.type, reqId: f.reqId, txId: f.txId, payload, error });
 		}
 	}
@@ -132,7 +125,7 @@ export class RawClient {
 	}
 
 	async getPerms(path: string): Promise<string[]> {
-		return splitReply(await this.ok(MessageType.GET_PERMS, strings(path)));
+		return splitStrings(await this.ok(MessageType.GET_PERMS, strings(path)));
 	}
 
 	async watch(path: string, token: string, depth?: number): Promise<string> {
@@ -141,7 +134,7 @@ export class RawClient {
 	}
 
 	async startTransaction(): Promise<number> {
-		return Number(splitReply(await this.ok(MessageType.TRANSACTION_START, strings('')))[0]);
+		return Number(splitStrings(await this.ok(MessageType.TRANSACTION_START, strings('')))[0]);
 	}
 
 	endTransaction(txId: number, commit: boolean): Promise<string> {

@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { splitStrings } from '../../src/protocol/payload.ts';
 import { Emulation } from './emulation.ts';
-import { MessageType, type RawClient, splitReply, strings, type WatchEvent } from './raw.ts';
+import { MessageType, type RawClient, strings, type WatchEvent } from './raw.ts';
 
 const ev = (path: string, token: string): WatchEvent => ({ path, token });
 
@@ -27,7 +28,7 @@ describe('relative paths of a domain', () => {
 		assert.equal((await d.write('dev/vbd', 'disk')).error, undefined);
 		assert.equal((await emu.dom0.read('/local/domain/21/dev/vbd')).payload.toString(), 'disk');
 		assert.equal((await d.read('dev/vbd')).payload.toString(), 'disk');
-		assert.deepEqual(splitReply(await d.ok(MessageType.DIRECTORY, strings('dev'))), ['vbd']);
+		assert.deepEqual(splitStrings(await d.ok(MessageType.DIRECTORY, strings('dev'))), ['vbd']);
 		assert.deepEqual(await d.getPerms('dev/vbd'), ['n21']);
 		assert.equal((await d.setPerms('dev/vbd', ['n21', 'r0'])).error, undefined);
 		assert.equal(await d.outcome(MessageType.RM, strings('dev/vbd')), 'OK');
