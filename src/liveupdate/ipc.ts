@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { type Server, Socket, type SocketConstructorOpts } from 'node:net';
 import type { Connection } from '../server/connection.ts';
@@ -9,7 +10,9 @@ import type { Connection } from '../server/connection.ts';
  * Node's bare handle (`sent`), which the successor keeps without reading from it; a socket is named
  * in the stream by SENT_FD_BASE plus its position among those sent. Sockets made later (a client
  * that connected meanwhile) are sent the same way while requests are held, before `go`.
- * Connections accepted after the state was written are forwarded as fresh. The successor says
+ * Once `go` is with the kernel, the predecessor waits, blocked, until the successor has taken over
+ * (sentAtOnce). Only when `go` has to wait in Node's channel does the predecessor poll on: it then
+ * forwards connections it accepts after the state was written as fresh. The successor says
  * `serving` once it serves, and takes fresh connections until the predecessor has exited: the
  * predecessor exits once none it accepted is still queued on its side.
  *
@@ -68,6 +71,26 @@ export type ToPredecessor =
 
 /** A socket or listening socket of the predecessor's. */
 export type SentHandle = Socket | Server;
+
+/**
+ * Send `message` to the successor; resolves, before this process polls for I/O again, with whether
+ * it went to the kernel at once. Node's channel holds a message back while a socket sent before it
+ * waits for the successor's acknowledgement, and libuv queues what the kernel does not take. Node
+ * calls a send's callback on the next tick when the write was done at once, and after a poll
+ * otherwise: a callback run by a tick queued after the send means the message has left. If Node
+ * ever called it later, the answer would be `false`, the cautious one. A test checks both cases.
+ *
+ * It matters for `go`: once `go` has left, the predecessor need not stop reading its thousands of
+ * sockets one by one (a call into libuv each, milliseconds that clients wait), because it waits
+ * blocked and never polls again unless the successor fails.
+ */
+export function sentAtOnce(child: ChildProcess, message: ToSuccessor): Promise<boolean> {
+	let sent = false;
+	child.send(message, (error) => {
+		sent = error === null;
+	});
+	return new Promise((resolve) => process.nextTick(() => resolve(sent)));
+}
 
 /**
  * What Node's socket objects wrap and its channel passes as is (a "native" handle): unlike a

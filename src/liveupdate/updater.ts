@@ -19,6 +19,7 @@ import {
 	inheritedSpec,
 	SENT_FD_BASE,
 	type SentHandle,
+	sentAtOnce,
 	type ToPredecessor,
 	type ToSuccessor,
 } from './ipc.ts';
@@ -171,7 +172,6 @@ export class LiveUpdater implements Updater {
 	): { records: number } | string {
 		const { daemon } = this;
 		const reply = encodeFrame(MessageType.CONTROL, plan.reqId, plan.txId, 'OK\0');
-		stopReading(daemon);
 		const captured = captureState(
 			daemon,
 			kind,
@@ -329,6 +329,19 @@ export class LiveUpdater implements Updater {
 			child.kill('SIGKILL');
 			return this.abandon(written);
 		}
+		if (await sentAtOnce(child, { kind: 'go' })) {
+			// Nothing here reads a client's socket again unless the successor fails: see sentAtOnce.
+			const outcome = waitForTakeover([extrasPath(this.stateFile)], child.pid!, TAKEOVER_MS);
+			if (outcome === 'taken-over') {
+				log.info(`live update: process ${child.pid} serves now; this process ends`);
+				process.exit(0);
+			}
+			child.kill('SIGKILL');
+			return this.abandon(`New binary exited or stalled before taking over (see the daemon's log)`);
+		}
+		// `go` waits behind a socket the successor has not acknowledged yet, and this process will
+		// poll again before it leaves: it must not read what clients send from now on.
+		stopReading(daemon);
 		const forwarded: Array<[Socket, number]> = [];
 		// Clients accepted from now on are the successor's: each goes over the channel, and this
 		// process exits only once none is still on its way (below).
@@ -346,9 +359,7 @@ export class LiveUpdater implements Updater {
 				if (inFlight === 0) allSent?.();
 			});
 		};
-		const serving = said('serving');
-		child.send({ kind: 'go' } satisfies ToSuccessor);
-		if (await serving) {
+		if (await said('serving')) {
 			// A socket still queued here when this process exits would be closed with it: its client,
 			// accepted a moment before, would see its connection reset. Once a message is written,
 			// the socket it carries waits in the channel for the successor, which reads on.

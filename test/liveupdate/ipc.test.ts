@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 const dir = mkdtempSync(join(tmpdir(), 'tsxs-ipc-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-import { bareHandle, INHERITED_FD_BASE, parseInherited } from '../../src/liveupdate/ipc.ts';
+import { bareHandle, INHERITED_FD_BASE, parseInherited, sentAtOnce } from '../../src/liveupdate/ipc.ts';
 
 const ipcModule = pathToFileURL(join(import.meta.dirname, '../../src/liveupdate/ipc.ts')).href;
 const transportModule = pathToFileURL(join(import.meta.dirname, '../../src/server/socket-transport.ts')).href;
@@ -124,5 +124,41 @@ describe('sockets passed at spawn', () => {
 		for (const bad of ['', '3', '3:x', '-1:', '3:0,', '12345678:']) {
 			assert.throws(() => parseInherited(bad), /TSXENSTORED_INHERITED is malformed/, bad);
 		}
+	});
+});
+
+describe('go', () => {
+	// The predecessor waits blocked once `go` has left (updater.ts): it must know whether it has.
+	it('is with the kernel at once, unless it waits behind a socket not yet acknowledged', {
+		timeout: 10_000,
+	}, async () => {
+		// A successor that stops its event loop for a while once it has said so: it acknowledges
+		// nothing meanwhile. Then it prints the kind of every message it receives.
+		const successor = node(`
+			process.once('message', () => {
+				process.send('stopping');
+				Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+				process.on('message', (m) => {
+					console.log(m.kind);
+					if (m.kind === 'go') process.exit(0);
+				});
+			});`);
+		const exited = new Promise((resolve) => successor.once('exit', resolve));
+		let output = '';
+		successor.stdout!.on('data', (d: Buffer) => {
+			output += d.toString();
+		});
+		const stopping = new Promise((resolve) => successor.once('message', resolve));
+		successor.send('stop');
+		await stopping;
+		// Its channel is not read now, but the kernel takes a small message all the same.
+		assert.equal(await sentAtOnce(successor, { kind: 'snapshot', file: 'f', clients: [], guests: [] }), true);
+		const server = createServer().listen(join(dir, 'socket-go'));
+		successor.send({ kind: 'sent', index: 0, listener: true }, server);
+		assert.equal(await sentAtOnce(successor, { kind: 'go' }), false);
+		// Held back, not lost: it arrives once the socket before it is acknowledged, in order.
+		await exited;
+		server.close();
+		assert.equal(output, 'snapshot\nsent\ngo\n');
 	});
 });
