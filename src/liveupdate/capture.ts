@@ -135,13 +135,16 @@ export function captureState(
 	// Dom0's own ring comes first, as C xenstored writes it: its reader creates dom0 from it.
 	state.connections.push(idleConnection(++connId, ringSpec(daemon, 0)));
 	const ids = new Map<Connection, number>();
+	// Quiet connections whose peers sent something lately, then the others (Extras.quiet).
+	const recent: number[] = [];
 	const quiet: number[] = [];
 	for (const conn of connections) {
 		// Only a connection the successor holds is asked whether it is quiet: asking a guest's ring
 		// copies what it has queued.
 		const at = conn === requester ? undefined : prepared?.(conn);
 		if (at !== undefined && conn.quiet) {
-			quiet.push(at);
+			if (conn.recentlyActive) recent.push(at);
+			else quiet.push(at);
 			continue;
 		}
 		const emulated = !conn.caller.privileged;
@@ -197,7 +200,7 @@ export function captureState(
 			}
 		}
 	}
-	if (quiet.length > 0) extras.quiet = quiet;
+	if (recent.length + quiet.length > 0) extras.quiet = [...recent, ...quiet];
 	// Every introduced guest keeps a ring connection in the stream, so its successor knows it.
 	for (const domain of store.domains.all()) {
 		if (domain.domid === 0 || !domain.introduced || withRing.has(domain.domid)) continue;

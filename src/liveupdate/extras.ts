@@ -21,7 +21,8 @@ export interface Extras {
 	delta?: { snapshot: string; childLists: Array<[string, string[]]> };
 	/**
 	 * Descriptor numbers of dom0 clients the stream leaves out: the successor made their connections
-	 * before the handover (ipc.ts) and they had nothing to carry over (Connection.quiet).
+	 * before the handover (ipc.ts) and they had nothing to carry over (Connection.quiet). Those
+	 * whose peers sent something lately come first: the successor starts reading them first.
 	 */
 	quiet?: number[];
 }

@@ -237,9 +237,11 @@ export async function restoreDaemon(
 
 	beforeRelease?.();
 	// Requests the predecessor had received but not handled go first, now that all state is back;
-	// connections prepared before the handover start reading only now.
+	// connections prepared before the handover start reading only now. Those with nothing to carry
+	// over start a batch per turn, in the extras' order (the recently active first), so that
+	// clients already answered are heard again in between.
 	for (const conn of byId.values()) conn.release();
-	for (const conn of quiet) conn.release();
+	daemon.releaseInTurns(quiet);
 	rmSync(extrasPath(file), { force: true });
 	return {
 		connections: byId.size + quiet.length,

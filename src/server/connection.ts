@@ -40,6 +40,16 @@ const MAX_QUEUED_OUTPUT = 16 * 1024 * 1024;
 const TURN_OUTPUT_LIMIT = 256 * 1024;
 
 /**
+ * A clock of input: it ticks once per chunk read on any connection, and each connection keeps the
+ * tick of its last one (recentlyActive). Kept a small integer by wrapping, which only confuses the
+ * order of old and recent for a moment every billion chunks.
+ */
+let inputClock = 0;
+const CLOCK_MASK = 0x3fffffff;
+/** Chunks of input (on any connection) since a peer's last one for it to count as recently active. */
+const RECENT_INPUTS = 1 << 16;
+
+/**
  * The last watch event encoded, shared by every connection it goes to: one write usually sends
  * the same path and token to many watchers (a toolstack's or a backend's connections), and frames
  * are never changed once queued. Sharing the payload string also lets each connection's dedupe
@@ -102,6 +112,8 @@ export class Connection implements Session {
 	private handlingInput = false;
 	/** When the oldest watch event still waiting for this peer was queued (0: none waits). */
 	private eventWaitingSince = 0;
+	/** The input clock's tick when this peer last sent something (0: never). */
+	private lastInput = 0;
 
 	constructor(host: ConnectionHost, id: number, transport: Transport, caller: Caller, paths: PathContext) {
 		this.host = host;
@@ -123,6 +135,8 @@ export class Connection implements Session {
 	start(): void {
 		this.transport.attach({
 			data: (chunk) => {
+				inputClock = (inputClock + 1) & CLOCK_MASK;
+				this.lastInput = inputClock;
 				this.reader.push(chunk);
 				this.handlingInput = true;
 				try {
@@ -362,6 +376,14 @@ export class Connection implements Session {
 			this.watches.size === 0 &&
 			this.transactions.size === 0
 		);
+	}
+
+	/**
+	 * Whether this peer sent something lately, by the input clock: a live-update successor starts
+	 * reading such peers' sockets first, since they are the likeliest to have sent a request meanwhile.
+	 */
+	get recentlyActive(): boolean {
+		return this.lastInput !== 0 && ((inputClock - this.lastInput) & CLOCK_MASK) < RECENT_INPUTS;
 	}
 
 	/** Bytes received but not yet processed (a partly received request), for live update. */

@@ -20,6 +20,9 @@ import { Tracer } from './trace.ts';
 /** C xenstored's default for `-w watch-event`, in seconds. */
 const DEFAULT_WATCH_EVENT_TIMEOUT = 20;
 
+/** Held connections releaseInTurns releases per event-loop turn. */
+const RELEASE_PER_TURN = 64;
+
 /** Features this daemon offers: error reporting on rings, watch depth, DOMID_ANY perm entries. */
 export const SERVER_FEATURES = Feature.ERROR | Feature.WATCHDEPTH | Feature.DOMID_ANY;
 
@@ -212,6 +215,26 @@ export class Daemon implements ConnectionHost {
 	releaseAll(): void {
 		this.holding = false;
 		for (const c of this.connections.values()) c.release();
+	}
+
+	/**
+	 * Release held connections RELEASE_PER_TURN at a time, one batch per event-loop turn. Each
+	 * connection released starts its socket's reading, and libuv registers every such socket with
+	 * epoll at the next poll, one system call each: a thousand at once stopped the loop for
+	 * milliseconds, during which no client was answered. A connection waiting for its batch has
+	 * nothing to handle yet (live update releases those with input at once); what its client sends
+	 * meanwhile waits in the kernel. Batches stop if connections are held again (another live
+	 * update): releaseAll then releases them with the rest.
+	 */
+	releaseInTurns(conns: readonly Connection[]): void {
+		let next = 0;
+		const batch = () => {
+			if (this.holding) return;
+			const end = Math.min(next + RELEASE_PER_TURN, conns.length);
+			for (; next < end; next++) conns[next]!.release();
+			if (next < conns.length) setImmediate(batch);
+		};
+		batch();
 	}
 
 	/**

@@ -82,4 +82,27 @@ describe('capturing the state for a live update', () => {
 		assert.equal(state.watches.length, 1);
 		assert.equal(state.connections.at(-1)!.pendingOut.toString(), 'OK');
 	});
+	it('lists the quiet clients that sent something lately first: the successor reads them first', async (t) => {
+		const here = join(dir, 'recent');
+		mkdirSync(here);
+		const daemon = await listeningDaemon(here);
+		const sockets: Socket[] = [];
+		for (let i = 0; i < 4; i++) sockets.push(await openSocket(join(here, 'socket')));
+		t.after(() => {
+			for (const s of sockets) s.destroy();
+			daemon.listener?.close();
+		});
+		// The last client reads a node and takes its reply: quiet again, but lately active.
+		const active = sockets[3]!;
+		const replied = new Promise((resolve) => active.once('data', resolve));
+		active.write(encodeFrame(MessageType.READ, 1, 0, '/\0'));
+		await replied;
+		const [requester, ...others] = [...daemon.connections.values()] as Connection[];
+		const placed = new Map<Connection, number>(others.map((c, i) => [c, 200 + i]));
+		daemon.holdAll();
+		const captured = captureState(daemon, 'tsxenstored', requester!, Buffer.from('OK'), 'little', (n) => n, {
+			prepared: (c) => placed.get(c),
+		});
+		assert.deepEqual(captured.extras.quiet, [202, 200, 201]);
+	});
 });

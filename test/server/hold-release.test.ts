@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -48,5 +49,65 @@ describe('holding and releasing connections (live update)', () => {
 		assert.equal(written[0]!.readUInt32LE(4), 7);
 		const reply = await new Promise<Buffer>((resolve) => client.once('data', resolve));
 		assert.equal(reply.readUInt32LE(4), 7);
+	});
+});
+
+describe('releasing connections a batch per turn (live update)', () => {
+	const CLIENTS = 150;
+
+	/** CLIENTS clients, held, each with a request read and not answered; `answered` counts replies per connection. */
+	async function heldWithRequests(t: { after(fn: () => void): void }, name: string) {
+		const here = join(dir, name);
+		mkdirSync(here);
+		const daemon = await listeningDaemon(here);
+		const clients: Socket[] = [];
+		for (let i = 0; i < CLIENTS; i++) clients.push(await openSocket(join(here, 'socket')));
+		t.after(() => {
+			for (const c of clients) c.destroy();
+			daemon.listener?.close();
+		});
+		await until(() => daemon.connections.size === CLIENTS);
+		const conns = [...daemon.connections.values()];
+		// Each held by itself, as a live-update successor prepares them: the daemon is not holding.
+		for (const conn of conns) conn.hold();
+		for (const c of clients) c.write(encodeFrame(MessageType.READ, 1, 0, '/\0'));
+		await until(() => conns.every((c) => c.unprocessedInput().length > 0));
+		const answered = new Set<Connection>();
+		for (const conn of conns) {
+			const write = conn.transport.write.bind(conn.transport);
+			conn.transport.write = (chunk: Buffer) => {
+				answered.add(conn);
+				return write(chunk);
+			};
+		}
+		return { daemon, conns, answered };
+	}
+
+	const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+	it('releases some at once and the rest over later turns, in the order given', async (t) => {
+		const { daemon, conns, answered } = await heldWithRequests(t, 'turns');
+		daemon.releaseInTurns(conns);
+		const first = answered.size;
+		assert.ok(first > 0 && first < CLIENTS, `${first} of ${CLIENTS} released in the first turn`);
+		assert.deepEqual([...answered], conns.slice(0, first));
+		let turns = 1;
+		while (answered.size < CLIENTS && turns < 100) {
+			await nextTurn();
+			turns++;
+		}
+		assert.equal(answered.size, CLIENTS);
+		assert.ok(turns > 2, `all released in ${turns} turns`);
+	});
+
+	it('stops when connections are held again, and leaves the rest to releaseAll', async (t) => {
+		const { daemon, conns, answered } = await heldWithRequests(t, 'held-again');
+		daemon.releaseInTurns(conns);
+		const first = answered.size;
+		daemon.holdAll();
+		for (let i = 0; i < 5; i++) await nextTurn();
+		assert.equal(answered.size, first);
+		daemon.releaseAll();
+		assert.equal(answered.size, CLIENTS);
 	});
 });
