@@ -1,3 +1,4 @@
+import type { Server, Socket } from 'node:net';
 import { adaptRecord } from '../migration/adapt.ts';
 import { StreamBuilder } from '../migration/bulk-nodes.ts';
 import { byteOrder } from '../migration/codec/byte-order.ts';
@@ -32,10 +33,18 @@ import type { TargetKind } from './target.ts';
 const REHEARSAL_TRANSACTIONS = 64;
 
 /**
- * Where a descriptor of this process will be in the successor: the number the stream names for it.
- * The caller decides (passed at spawn at a chosen number, or over an IPC channel).
+ * Changes to the store since the snapshot up to which a rehearsal writes the nodes they touched:
+ * the real capture writes them all while clients wait, but a rehearsal writing tens of thousands,
+ * eight times over, would stall the clients it still serves.
  */
-export type Placement = (fd: number) => number;
+const REHEARSAL_CHANGES = 1024;
+
+/**
+ * Where a descriptor of this process will be in the successor: the number the stream names for it.
+ * The caller decides (passed at spawn at a chosen number, or over an IPC channel). `socket` is the
+ * object behind the descriptor: a successor that was sent sockets knows them by object, not number.
+ */
+export type Placement = (fd: number, socket: Socket | Server | undefined) => number;
 
 /** Descriptors passed at spawn, in order, from fd 3 on (0-2 stay the successor's stdio). */
 export function placeFromThree(): { place: Placement; fds: number[] } {
@@ -52,7 +61,7 @@ export function placeFromThree(): { place: Placement; fds: number[] } {
 export interface CaptureOptions {
 	/** The snapshot the successor has loaded: only nodes changed since go into the stream. */
 	base?: Snapshot;
-	/** Change nothing and write no nodes (see captureState). */
+	/** Change nothing, and write nodes only on a snapshot (see captureState). */
 	rehearsal?: boolean;
 	/** A rehearsal's share: only the first this many connections. */
 	connections?: number;
@@ -95,10 +104,11 @@ export function stopReading(daemon: Daemon): void {
  * tsxenstored one), only the nodes changed since go into the stream, their child lists into the
  * extras (snapshot.ts).
  *
- * A `rehearsal` changes nothing and leaves the nodes out: the old process runs it while it still
- * serves, so that the code that captures thousands of connections is optimized by the time it
- * runs for real, with clients waiting (see rehearseCapture). It may take only the first
- * `connections` of them, and at most REHEARSAL_TRANSACTIONS open transactions.
+ * A `rehearsal` changes nothing: the old process runs it while it still serves, so that the code
+ * that captures thousands of connections is optimized by the time it runs for real, with clients
+ * waiting (see rehearseCapture). It may take only the first `connections` of them, and at most
+ * REHEARSAL_TRANSACTIONS open transactions. It writes nodes only on a snapshot, those changed
+ * since, and only if they are few (REHEARSAL_CHANGES).
  */
 export function captureState(
 	daemon: Daemon,
@@ -116,7 +126,7 @@ export function captureState(
 	const extras: Extras = { emulatedConnections: {}, emulatedListeners: {}, transactions: {} };
 	const foreign = target === 'foreign';
 
-	state.global = { type: 'GLOBAL_DATA', socketFd: pass(daemon.listenerFd), evtchnFd: -1 };
+	state.global = { type: 'GLOBAL_DATA', socketFd: pass(daemon.listenerFd, daemon.listener), evtchnFd: -1 };
 	state.globalQuota = {
 		type: 'GLOBAL_QUOTA_DATA',
 		perDomain: QUOTA_NAMES.map((name) => ({ name, value: store.quotas[name] })),
@@ -162,20 +172,21 @@ export function captureState(
 		}
 		const id = ++connId;
 		ids.set(conn, id);
+		const socket = conn.transport instanceof SocketTransport ? conn.transport.socket : undefined;
 		const fd = conn.transport instanceof SocketTransport ? conn.transport.fd : -1;
 		const pendingOut =
 			conn === requester ? Buffer.concat([conn.pendingOutput(), reply]) : conn.pendingOutput();
 		const record: ConnectionDataRecord = {
 			type: 'CONNECTION_DATA',
 			connId: id,
-			spec: emulated ? ringSpec(daemon, conn.caller.domid) : { kind: 'socket', fd: pass(fd) },
+			spec: emulated ? ringSpec(daemon, conn.caller.domid) : { kind: 'socket', fd: pass(fd, socket) },
 			pendingIn,
 			pendingOut,
 			partialResponseLength: 0,
 		};
 		if (emulated) {
 			withRing.add(conn.caller.domid);
-			extras.emulatedConnections[id] = pass(fd);
+			extras.emulatedConnections[id] = pass(fd, socket);
 		}
 		state.connections.push(record);
 		for (const w of conn.watches.values()) {
@@ -210,8 +221,8 @@ export function captureState(
 			idleConnection(++connId, ringSpec(daemon, domain.domid)),
 		);
 	}
-	for (const [domid, , fd] of daemon.domainService.listeners()) {
-		if (!foreign) extras.emulatedListeners[domid] = pass(fd);
+	for (const [domid, server, fd] of daemon.domainService.listeners()) {
+		if (!foreign) extras.emulatedListeners[domid] = pass(fd, server);
 	}
 
 	for (const domain of store.domains.all()) {
@@ -254,8 +265,9 @@ export function captureState(
 		record(conn);
 		for (const r of following.get(conn.connId) ?? []) record(r);
 	}
-	// A rehearsal leaves the nodes out: their code is the snapshot's, already run.
-	if (!rehearsal) {
+	const fewChanges =
+		base !== undefined && base.since >= 0 && store.tree.generation - base.since <= REHEARSAL_CHANGES;
+	if (!rehearsal || (fewChanges && !foreign)) {
 		if (base !== undefined && !foreign) {
 			const childLists: Array<[string, string[]]> = [];
 			records += writeNodes(out, store, byteOrder(endian), base.since, childLists);

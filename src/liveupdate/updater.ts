@@ -36,13 +36,26 @@ const TAKEOVER_MS = 60_000;
 const REHEARSALS = 8;
 /** Connections the first rehearsal captures; each next one twice as many, up to all of them. */
 const FIRST_REHEARSAL_CONNECTIONS = 16;
-const EMPTY_REPLY = Buffer.alloc(0);
 /**
  * From this many sockets on, a tsxenstored successor is started with them (toTsxenstored): the
  * channel takes 0.3-0.6 s for a thousand, where the fork stopped this process for 9-13 ms with a
  * thousand clients, about as long as the handover itself (docs/live-update.md).
  */
 const PASS_AT_SPAWN = 64;
+
+/**
+ * Resolves once the event loop has polled for I/O: a callback set with `setImmediate` during a poll
+ * runs before the next one, and one it sets runs after it.
+ */
+async function afterPoll(): Promise<void> {
+	await nextTurn();
+	await nextTurn();
+}
+
+/** The reply to `live-update -s` that the successor sends on this process's behalf. */
+function controlReply(plan: UpdatePlan): Buffer {
+	return encodeFrame(MessageType.CONTROL, plan.reqId, plan.txId, 'OK\0');
+}
 
 /** Every socket the daemon has, by descriptor: the listener, each client, each domain's listener. */
 function socketsByFd(daemon: Daemon): Map<number, SentHandle> {
@@ -128,8 +141,7 @@ export class LiveUpdater implements Updater {
 		// connections' unprocessed input, which the successor handles first, as soon as it has
 		// restored the state. Left in the kernel, they would wait for its first poll, after every
 		// connection has been set to read again (a few milliseconds for a thousand).
-		await nextTurn();
-		await nextTurn();
+		await afterPoll();
 		for (const conn of await this.daemon.settle(SETTLE_MS)) {
 			if (conn !== plan.requester) conn.close('did not take its output during live update');
 		}
@@ -168,18 +180,17 @@ export class LiveUpdater implements Updater {
 		plan: UpdatePlan,
 		kind: TargetKind,
 		place: Placement,
-		onto: Pick<CaptureOptions, 'base' | 'prepared'> = {},
+		options: CaptureOptions = {},
 	): { records: number } | string {
 		const { daemon } = this;
-		const reply = encodeFrame(MessageType.CONTROL, plan.reqId, plan.txId, 'OK\0');
 		const captured = captureState(
 			daemon,
 			kind,
 			plan.requester as Connection,
-			reply,
+			controlReply(plan),
 			HOST_ENDIAN,
 			place,
-			onto,
+			options,
 		);
 		for (const loss of captured.losses) daemon.log.warn(`live update: ${loss}`);
 		try {
@@ -214,17 +225,23 @@ export class LiveUpdater implements Updater {
 		// Many sockets are passed at spawn, the fork's cost (milliseconds of this process's time,
 		// more the larger it is) against the channel's, a round trip between the two processes for
 		// each (ipc.ts); a few go over the channel, to a successor forked long ago (standby.ts).
+		// The fork stops this process for milliseconds (more with more sockets): clients that
+		// waited while the request was handled are answered first. From here to the fork, nothing
+		// may yield: a descriptor closed meanwhile could be reused by another client's socket.
+		await afterPoll();
 		const existing = socketsByFd(daemon);
 		const passing = existing.size >= PASS_AT_SPAWN;
 		let child: ChildProcess;
 		if (passing) {
+			const fds: number[] = [];
 			const listeners: number[] = [];
-			for (const [i, socket] of [...existing.values()].entries()) {
-				sentAt.set(socket, INHERITED_FD_BASE + i);
-				if (socket instanceof Server) listeners.push(i);
+			for (const [fd, socket] of existing) {
+				if (socket instanceof Server) listeners.push(fds.length);
+				sentAt.set(socket, INHERITED_FD_BASE + fds.length);
+				fds.push(fd);
 			}
-			const spec = inheritedSpec(existing.size, listeners);
-			child = this.standby.launchPassing(command, argv, [...existing.keys()], spec);
+			const spec = inheritedSpec(fds.length, listeners);
+			child = this.standby.launchPassing(command, argv, fds, spec);
 		} else {
 			child = this.standby.launch(command, argv);
 		}
@@ -297,6 +314,27 @@ export class LiveUpdater implements Updater {
 			}
 		}
 		const prepared = (conn: Connection) => preparedAt.get(conn);
+		// The rehearsals and the capture share their placement and the shape of their options: a
+		// call or a property that the optimized capture met only in the rehearsals' form would throw
+		// it back to the interpreter halfway through. Rehearsals place sockets, but send none.
+		let rehearsing = true;
+		const place: Placement = (fd, socket) => {
+			if (socket === undefined) return -1;
+			const at = sentAt.get(socket);
+			if (at !== undefined) return at;
+			// Made since the others were sent (a client that connected meanwhile): it goes over the
+			// channel now, and the channel keeps messages in order, so it arrives before `go`.
+			return rehearsing ? fd : (send(socket) ?? -1);
+		};
+		// A domain that went away since made perm entries stale without changing their nodes:
+		// then every node goes again, each with its child list.
+		const since = () => (daemon.store.departedSince(snapshot.since) ? -1 : snapshot.since);
+		const options = (rehearsal: boolean, connections: number): CaptureOptions => ({
+			base: { file: snapshotFile, since: since() },
+			rehearsal,
+			connections,
+			prepared,
+		});
 		child.send({ kind: 'snapshot', file: snapshotFile, clients, guests } satisfies ToSuccessor);
 		const loaded = await loading;
 		if (loaded?.kind !== 'loaded') {
@@ -309,22 +347,10 @@ export class LiveUpdater implements Updater {
 			`live update: the successor loaded a snapshot of ${daemon.store.tree.nodeCount} nodes ` +
 				`${(performance.now() - started).toFixed(0)} ms after it was ready; requests went on meanwhile`,
 		);
-		await this.rehearseCapture(plan, prepared);
-		// A domain that went away since made perm entries stale without changing their nodes:
-		// then every node goes again, each with its child list.
-		const since = daemon.store.departedSince(snapshot.since) ? -1 : snapshot.since;
+		await this.rehearseCapture(plan, place, options);
 		await this.hold(plan);
-		// Sockets made since (clients that connected meanwhile) go over the channel now; the
-		// channel keeps messages in order, so they arrive before `go`.
-		const now = socketsByFd(daemon);
-		const place: Placement = (fd) => {
-			const socket = now.get(fd)!;
-			return sentAt.get(socket) ?? send(socket) ?? -1;
-		};
-		const written = this.writeState(plan, 'tsxenstored', place, {
-			base: { file: snapshotFile, since },
-			prepared,
-		});
+		rehearsing = false;
+		const written = this.writeState(plan, 'tsxenstored', place, options(false, daemon.connections.size));
 		if (typeof written === 'string') {
 			child.kill('SIGKILL');
 			return this.abandon(written);
@@ -389,16 +415,25 @@ export class LiveUpdater implements Updater {
 	 * twice as many each time, before the whole ones: run cold, in one turn, the first capture of
 	 * 1,000 connections kept every client waiting for 7-22 ms, at times longer than the handover.
 	 */
-	private async rehearseCapture(plan: UpdatePlan, prepared: CaptureOptions['prepared']): Promise<void> {
+	private async rehearseCapture(
+		plan: UpdatePlan,
+		place: Placement,
+		options: (rehearsal: boolean, connections: number) => CaptureOptions,
+	): Promise<void> {
 		const requester = plan.requester as Connection;
+		const reply = controlReply(plan);
 		const all = this.daemon.connections.size;
 		let whole = 0;
 		for (let connections = FIRST_REHEARSAL_CONNECTIONS; whole < REHEARSALS; connections *= 2) {
-			captureState(this.daemon, 'tsxenstored', requester, EMPTY_REPLY, HOST_ENDIAN, (fd) => fd, {
-				rehearsal: true,
-				connections,
-				prepared,
-			});
+			captureState(
+				this.daemon,
+				'tsxenstored',
+				requester,
+				reply,
+				HOST_ENDIAN,
+				place,
+				options(true, connections),
+			);
 			if (connections >= all) whole++;
 			await nextTurn();
 		}

@@ -13,6 +13,8 @@ import { encodeFrame } from '../../src/protocol/frame.ts';
 import { MessageType } from '../../src/protocol/message-type.ts';
 import type { Connection } from '../../src/server/connection.ts';
 import type { SocketTransport } from '../../src/server/socket-transport.ts';
+import { valueBytes, valueFromBytes } from '../../src/store/node.ts';
+import type { Caller } from '../../src/store/perms.ts';
 import { Store } from '../../src/store/store.ts';
 import { listeningDaemon, openSocket } from '../harness/in-process-daemon.ts';
 
@@ -104,5 +106,48 @@ describe('capturing the state for a live update', () => {
 			prepared: (c) => placed.get(c),
 		});
 		assert.deepEqual(captured.extras.quiet, [202, 200, 201]);
+	});
+	it('rehearses without the nodes changed since the snapshot only when they are many', async (t) => {
+		const here = join(dir, 'rehearsal');
+		mkdirSync(here);
+		const daemon = await listeningDaemon(here);
+		const socket = await openSocket(join(here, 'socket'));
+		t.after(() => {
+			socket.destroy();
+			daemon.listener?.close();
+		});
+		await sleep(50);
+		const [requester] = [...daemon.connections.values()] as [Connection];
+		const { store } = daemon;
+		const dom0: Caller = { domid: 0, privileged: true, target: undefined };
+		const since = store.tree.generation;
+		store.write(dom0, undefined, '/changed', valueFromBytes(Buffer.from('new')));
+		const base = { file: 'snapshot', since };
+		/** The nodes a capture wrote, read back into a store of its own. */
+		const nodesOf = (rehearsal: boolean): string | undefined => {
+			const { stream } = captureState(
+				daemon,
+				'tsxenstored',
+				requester,
+				Buffer.from('OK'),
+				'little',
+				(n) => n,
+				{
+					base,
+					rehearsal,
+					connections: daemon.connections.size,
+				},
+			);
+			const read = new Store({ bare: true });
+			restoreStream(read, stream, emptyState());
+			const node = read.tree.lookup('/changed');
+			return node === undefined ? undefined : valueBytes(node.value).toString();
+		};
+		assert.equal(nodesOf(true), 'new');
+		// Thousands of changes since: only the real capture writes them.
+		for (let i = 0; i < 2000; i++)
+			store.write(dom0, undefined, '/changed', valueFromBytes(Buffer.from(`v${i}`)));
+		assert.equal(nodesOf(true), undefined);
+		assert.equal(nodesOf(false), 'v1999');
 	});
 });
