@@ -39,6 +39,26 @@ const EMPTY = Buffer.alloc(0);
  * `detach`). Bytes not yet consumed stay here (see `unconsumed`), so a caller may stop pulling
  * frames at any point and resume later.
  */
+/**
+ * A frame read. A class rather than an object literal: V8 gives literals that begin with the same
+ * property names one layout, so the first migration record a live update made (`{ type:
+ * 'DOMAIN_DATA', ... }`) widened every frame's `type` from small integer to any value, and threw
+ * the optimized code that reads frames back to the interpreter (seen with --trace-deopt).
+ */
+class ReadFrame implements Frame {
+	type: number;
+	reqId: number;
+	txId: number;
+	payload: Buffer;
+
+	constructor(type: number, reqId: number, txId: number, payload: Buffer) {
+		this.type = type;
+		this.reqId = reqId;
+		this.txId = txId;
+		this.payload = payload;
+	}
+}
+
 export class FrameReader {
 	private buf: Buffer = EMPTY;
 	private off = 0;
@@ -86,12 +106,12 @@ export class FrameReader {
 		if (available < HEADER_SIZE + len) return undefined;
 		const start = this.off;
 		this.off = start + HEADER_SIZE + len;
-		return {
-			type: readUint32(this.buf, start),
-			reqId: readUint32(this.buf, start + 4),
-			txId: readUint32(this.buf, start + 8),
-			payload: this.buf.subarray(start + HEADER_SIZE, this.off),
-		};
+		return new ReadFrame(
+			readUint32(this.buf, start),
+			readUint32(this.buf, start + 4),
+			readUint32(this.buf, start + 8),
+			this.buf.subarray(start + HEADER_SIZE, this.off),
+		);
 	}
 
 	/** The bytes received but not yet returned as a frame (a partly received request). */
