@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import type { SocketTransport } from '../../src/server/socket-transport.ts';
 import { valueBytes, valueFromBytes } from '../../src/store/node.ts';
 import type { Caller } from '../../src/store/perms.ts';
 import { Store } from '../../src/store/store.ts';
-import { listeningDaemon, openSocket } from '../harness/in-process-daemon.ts';
+import { daemonWithClients, listeningDaemon, openSocket } from '../harness/in-process-daemon.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsxs-capture-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,16 +48,7 @@ describe('capturing the state for a live update', () => {
 	});
 
 	it('leaves out the clients the successor already holds that have nothing to carry over', async (t) => {
-		const here = join(dir, 'prepared');
-		mkdirSync(here);
-		const daemon = await listeningDaemon(here);
-		// One after the other, so that the daemon's connections come in the same order.
-		const sockets: Socket[] = [];
-		for (let i = 0; i < 5; i++) sockets.push(await openSocket(join(here, 'socket')));
-		t.after(() => {
-			for (const s of sockets) s.destroy();
-			daemon.listener?.close();
-		});
+		const { daemon, sockets } = await daemonWithClients(t, join(dir, 'prepared'), 5);
 		const [, , watching, pending] = sockets as [Socket, Socket, Socket, Socket, Socket];
 		watching.write(encodeFrame(MessageType.WATCH, 1, 0, '/w\0token\0'));
 		await sleep(50);
@@ -84,16 +75,9 @@ describe('capturing the state for a live update', () => {
 		assert.equal(state.watches.length, 1);
 		assert.equal(state.connections.at(-1)!.pendingOut.toString(), 'OK');
 	});
+
 	it('lists the quiet clients that sent something lately first: the successor reads them first', async (t) => {
-		const here = join(dir, 'recent');
-		mkdirSync(here);
-		const daemon = await listeningDaemon(here);
-		const sockets: Socket[] = [];
-		for (let i = 0; i < 4; i++) sockets.push(await openSocket(join(here, 'socket')));
-		t.after(() => {
-			for (const s of sockets) s.destroy();
-			daemon.listener?.close();
-		});
+		const { daemon, sockets } = await daemonWithClients(t, join(dir, 'recent'), 4);
 		// The last client reads a node and takes its reply: quiet again, but lately active.
 		const active = sockets[3]!;
 		const replied = new Promise((resolve) => active.once('data', resolve));
@@ -108,14 +92,7 @@ describe('capturing the state for a live update', () => {
 		assert.deepEqual(captured.extras.quiet, [202, 200, 201]);
 	});
 	it('rehearses without the nodes changed since the snapshot only when they are many', async (t) => {
-		const here = join(dir, 'rehearsal');
-		mkdirSync(here);
-		const daemon = await listeningDaemon(here);
-		const socket = await openSocket(join(here, 'socket'));
-		t.after(() => {
-			socket.destroy();
-			daemon.listener?.close();
-		});
+		const { daemon } = await daemonWithClients(t, join(dir, 'rehearsal'), 1);
 		await sleep(50);
 		const [requester] = [...daemon.connections.values()] as [Connection];
 		const { store } = daemon;

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeFrame } from '../../src/protocol/frame.ts';
 import { MessageType } from '../../src/protocol/message-type.ts';
 import type { Connection } from '../../src/server/connection.ts';
-import { listeningDaemon, openSocket } from '../harness/in-process-daemon.ts';
+import { daemonWithClients, listeningDaemon, openSocket } from '../harness/in-process-daemon.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsxs-hold-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,16 +55,8 @@ describe('releasing connections a batch per turn (live update)', () => {
 	const CLIENTS = 150;
 
 	/** CLIENTS clients, held, each with a request read and not answered; `answered` counts replies per connection. */
-	async function heldWithRequests(t: { after(fn: () => void): void }, name: string) {
-		const here = join(dir, name);
-		mkdirSync(here);
-		const daemon = await listeningDaemon(here);
-		const clients: Socket[] = [];
-		for (let i = 0; i < CLIENTS; i++) clients.push(await openSocket(join(here, 'socket')));
-		t.after(() => {
-			for (const c of clients) c.destroy();
-			daemon.listener?.close();
-		});
+	async function heldWithRequests(t: TestContext, name: string) {
+		const { daemon, sockets: clients } = await daemonWithClients(t, join(dir, name), CLIENTS);
 		await until(() => daemon.connections.size === CLIENTS);
 		const conns = [...daemon.connections.values()];
 		// Each held by itself, as a live-update successor prepares them: the daemon is not holding.
