@@ -172,8 +172,9 @@ export function captureState(
 		}
 		const id = ++connId;
 		ids.set(conn, id);
-		const socket = conn.transport instanceof SocketTransport ? conn.transport.socket : undefined;
-		const fd = conn.transport instanceof SocketTransport ? conn.transport.fd : -1;
+		const onSocket = conn.transport instanceof SocketTransport ? conn.transport : undefined;
+		const socket = onSocket?.socket;
+		const fd = onSocket?.fd ?? -1;
 		const pendingOut =
 			conn === requester ? Buffer.concat([conn.pendingOutput(), reply]) : conn.pendingOutput();
 		const record: ConnectionDataRecord = {

@@ -33,13 +33,6 @@ export function encodeFrame(type: number, reqId: number, txId: number, payload: 
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Cuts a byte stream into frames, however it was split into chunks: a header across two reads,
- * several messages in one read, one message across many. Whole frames inside one chunk are
- * returned as views of it, without copying (valid until the chunk's memory is reused, see
- * `detach`). Bytes not yet consumed stay here (see `unconsumed`), so a caller may stop pulling
- * frames at any point and resume later.
- */
-/**
  * A frame read. A class rather than an object literal: V8 gives literals that begin with the same
  * property names one layout, so the first migration record a live update made (`{ type:
  * 'DOMAIN_DATA', ... }`) widened every frame's `type` from small integer to any value, and threw
@@ -59,6 +52,13 @@ class ReadFrame implements Frame {
 	}
 }
 
+/**
+ * Cuts a byte stream into frames, however it was split into chunks: a header across two reads,
+ * several messages in one read, one message across many. Whole frames inside one chunk are
+ * returned as views of it, without copying (valid until the chunk's memory is reused, see
+ * `detach`). Bytes not yet consumed stay here (see `unconsumed`), so a caller may stop pulling
+ * frames at any point and resume later.
+ */
 export class FrameReader {
 	private buf: Buffer = EMPTY;
 	private off = 0;
