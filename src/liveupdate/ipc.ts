@@ -157,8 +157,14 @@ function closePassed(passed: Passed): void {
 	else closeSync(passed.fd);
 }
 
+/**
+ * A message to the predecessor, unless it has gone: one that waits blocked for the side file to be
+ * removed (updater.ts) exits as soon as it is, and `serving`, said after that, then has nobody to
+ * go to. Node would report the closed channel as an 'error' event, and with no listener for it,
+ * end this process, which serves by then.
+ */
 function send(message: ToPredecessor): void {
-	process.send?.(message);
+	if (process.connected) process.send?.(message, undefined, undefined, () => {});
 }
 
 /** What the successor does with the handover, before it takes over. */

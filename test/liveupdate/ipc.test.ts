@@ -162,3 +162,34 @@ describe('go', () => {
 		assert.equal(output, 'snapshot\nsent\ngo\n');
 	});
 });
+
+describe('the successor', () => {
+	// A predecessor that waits blocked exits once the side file is gone, before `serving` is said.
+	it('says it serves without failing when its predecessor has gone already', {
+		timeout: 10_000,
+	}, async () => {
+		const successor = node(`import { receiveHandover } from ${JSON.stringify(ipcModule)};
+			const handover = await receiveHandover(undefined, {
+				warmUp: async () => {},
+				load() {},
+				prepare() { throw new Error('no clients here'); },
+				loadedAll() {},
+			});
+			const serve = () => {
+				handover.serving();
+				setTimeout(() => { console.log('serving'); process.exit(0); }, 100);
+			};
+			if (process.connected) process.once('disconnect', serve);
+			else serve();`);
+		let output = '';
+		successor.stdout!.on('data', (d: Buffer) => {
+			output += d.toString();
+		});
+		const exited = new Promise<number | null>((resolve) => successor.once('exit', resolve));
+		await new Promise((resolve) => successor.once('message', resolve));
+		successor.send({ kind: 'go' });
+		successor.disconnect();
+		assert.equal(await exited, 0);
+		assert.equal(output, 'serving\n');
+	});
+});
