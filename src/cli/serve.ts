@@ -8,6 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writ
 import { join } from 'node:path';
 import { HANDOVER_ENV, type Handover, INHERITED_ENV, receiveHandover } from '../liveupdate/ipc.ts';
 import { loadSnapshot, type RestoreReport, restoreDaemon } from '../liveupdate/restore.ts';
+import { afterNextPoll } from '../liveupdate/wait.ts';
 import { warmUpRestore } from '../liveupdate/warm-up.ts';
 import { warmUpRequests } from '../liveupdate/warm-up-requests.ts';
 import { randomSeeds } from '../migration/path-set.ts';
@@ -17,14 +18,6 @@ import { createLogger } from '../server/log.ts';
 import { seedChildHash } from '../store/children.ts';
 import { type Locations, locations } from './environment.ts';
 import type { Options } from './options.ts';
-
-/**
- * Resolves once the event loop has polled for I/O after this call: a callback set with
- * `setImmediate` runs after the current turn's poll, and one it sets runs after the next.
- */
-function afterNextPoll(): Promise<void> {
-	return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
-}
 
 /** Where oxenstored leaves its state for the binary it execs with `--live --restart`. */
 const OXENSTORED_DUMP = '/var/run/xenstored/db';

@@ -26,7 +26,7 @@ import {
 import { writeSnapshot } from './snapshot.ts';
 import { Standby } from './standby.ts';
 import { identifyTarget, isScript, successorArgs, type TargetKind } from './target.ts';
-import { waitForTakeover } from './wait.ts';
+import { afterNextPoll, waitForTakeover } from './wait.ts';
 
 /** How long clients get to take output written before the handover. */
 const SETTLE_MS = 2000;
@@ -42,15 +42,6 @@ const FIRST_REHEARSAL_CONNECTIONS = 16;
  * thousand clients, about as long as the handover itself (docs/live-update.md).
  */
 const PASS_AT_SPAWN = 64;
-
-/**
- * Resolves once the event loop has polled for I/O: a callback set with `setImmediate` during a poll
- * runs before the next one, and one it sets runs after it.
- */
-async function afterPoll(): Promise<void> {
-	await nextTurn();
-	await nextTurn();
-}
 
 /** The reply to `live-update -s` that the successor sends on this process's behalf. */
 function controlReply(plan: UpdatePlan): Buffer {
@@ -141,7 +132,7 @@ export class LiveUpdater implements Updater {
 		// connections' unprocessed input, which the successor handles first, as soon as it has
 		// restored the state. Left in the kernel, they would wait for its first poll, after every
 		// connection has been set to read again (a few milliseconds for a thousand).
-		await afterPoll();
+		await afterNextPoll();
 		for (const conn of await this.daemon.settle(SETTLE_MS)) {
 			if (conn !== plan.requester) conn.close('did not take its output during live update');
 		}
@@ -228,7 +219,7 @@ export class LiveUpdater implements Updater {
 		// The fork stops this process for milliseconds (more with more sockets): clients that
 		// waited while the request was handled are answered first. From here to the fork, nothing
 		// may yield: a descriptor closed meanwhile could be reused by another client's socket.
-		await afterPoll();
+		await afterNextPoll();
 		const existing = socketsByFd(daemon);
 		const passing = existing.size >= PASS_AT_SPAWN;
 		let child: ChildProcess;

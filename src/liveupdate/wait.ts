@@ -2,6 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
+/**
+ * Resolves once the event loop has polled for I/O after this call: a callback set with
+ * `setImmediate` during a poll runs before the next one, and one it sets runs after it.
+ */
+export function afterNextPoll(): Promise<void> {
+	return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
 /** Sleep without returning to the event loop (nothing else may run meanwhile). */
 function sleepSync(ms: number): void {
 	Atomics.wait(sleeper, 0, 0, ms);
