@@ -587,14 +587,24 @@ export class Store {
 	 * time in the store when its parent has hundreds of children.
 	 */
 	private emit(tx: Transaction | undefined, path: string, perms: Perms, oldPerms?: Perms): void {
-		// Outside a transaction with no watch set anywhere, no one hears it: nothing to work out.
-		if (tx === undefined && this.watches.size === 0) return;
-		const parentPerms = path === '/' ? undefined : this.view(tx, parentPath(path))?.perms;
 		if (tx) {
-			tx.queueEvent(path, { exact: false, perms, parentPerms, oldPerms });
+			tx.queueEvent(path, { exact: false, perms, parentPerms: this.parentPerms(tx, path), oldPerms });
 			return;
 		}
-		this.watches.fire({ path, exact: false, perms, parentPerms, oldPerms });
+		// Only for an event someone hears is the parent looked up: a second walk from the root.
+		const matched = this.watches.matching(path, false);
+		if (matched === undefined) return;
+		this.watches.deliver(matched, {
+			path,
+			exact: false,
+			perms,
+			parentPerms: this.parentPerms(tx, path),
+			oldPerms,
+		});
+	}
+
+	private parentPerms(tx: Transaction | undefined, path: string): Perms | undefined {
+		return path === '/' ? undefined : this.view(tx, parentPath(path))?.perms;
 	}
 
 	// ---- domains -------------------------------------------------------------------------------
@@ -702,6 +712,8 @@ export class Store {
 					break;
 			}
 		}
+		// With no watch set, no one hears the events: not even their nodes need looking up.
+		if (this.watches.size === 0) return true;
 		for (const [path, event] of tx.events) {
 			const node = this.tree.lookup(path);
 			const parent = path === '/' ? undefined : this.tree.lookup(parentPath(path));

@@ -43,11 +43,40 @@ export function reportedPath(watch: Watch, eventPath: string): string {
 }
 
 /**
- * The watches of every connection, indexed by watched path, so that matching an event costs one
- * Map lookup per element of the event's path, never a scan of all watches.
+ * A watched path, or a branching point between watched paths, in a tree whose edges are labelled
+ * with one or more path elements (a radix tree): so the tree holds at most two entries per watched
+ * path and no more text than the paths themselves, however deep a guest's watches go.
+ */
+class WatchedPath {
+	watches: Set<Watch> | undefined = undefined;
+	/** The entries below, by the first element of their label. */
+	below: Map<string, WatchedPath> | undefined = undefined;
+	up: WatchedPath | undefined;
+	/** The elements from `up` to here, joined by '/': `a` or `a/b/c`; empty only for the root. */
+	label: string;
+	/** How many elements `label` holds. */
+	levels: number;
+
+	constructor(up: WatchedPath | undefined, label: string) {
+		this.up = up;
+		this.label = label;
+		this.levels = label === '' ? 0 : pathDepth(`/${label}`);
+	}
+
+	relabel(label: string): void {
+		this.label = label;
+		this.levels = pathDepth(`/${label}`);
+	}
+}
+
+/**
+ * The watches of every connection, in a radix tree of their watched paths (and a map of the special
+ * `@` names), so that matching an event walks the event's path only as far as someone watches at or
+ * below, one Map lookup per branching, never a scan of all watches.
  */
 export class WatchIndex {
-	private readonly byPath = new Map<string, Set<Watch>>();
+	private readonly root = new WatchedPath(undefined, '');
+	private readonly specials = new Map<string, Set<Watch>>();
 	private seq = 0;
 	private total = 0;
 	private readonly isStale: StaleCheck | undefined;
@@ -65,26 +94,41 @@ export class WatchIndex {
 	}
 
 	add(watch: Watch): void {
-		let set = this.byPath.get(watch.path);
-		if (set === undefined) {
-			set = new Set();
-			this.byPath.set(watch.path, set);
+		let set: Set<Watch> | undefined;
+		if (isSpecial(watch.path)) {
+			set = this.specials.get(watch.path);
+			if (set === undefined) {
+				set = new Set();
+				this.specials.set(watch.path, set);
+			}
+		} else {
+			const at = this.make(watch.path);
+			at.watches ??= new Set();
+			set = at.watches;
 		}
 		set.add(watch);
 		this.total++;
 	}
 
 	remove(watch: Watch): void {
-		const set = this.byPath.get(watch.path);
-		if (set?.delete(watch)) {
-			this.total--;
-			if (set.size === 0) this.byPath.delete(watch.path);
+		if (isSpecial(watch.path)) {
+			const set = this.specials.get(watch.path);
+			if (!set?.delete(watch)) return;
+			if (set.size === 0) this.specials.delete(watch.path);
+		} else {
+			const at = this.find(watch.path);
+			if (!at?.watches?.delete(watch)) return;
+			if (at.watches.size === 0) {
+				at.watches = undefined;
+				this.tidy(at);
+			}
 		}
+		this.total--;
 	}
 
 	/** Every watch set on exactly this path (for special events and for tests). */
 	watchesOn(path: string): ReadonlySet<Watch> | undefined {
-		return this.byPath.get(path);
+		return isSpecial(path) ? this.specials.get(path) : this.find(path)?.watches;
 	}
 
 	/**
@@ -92,25 +136,43 @@ export class WatchIndex {
 	 * watch_permitted: the old perms, the node's perms or its parent's grant read).
 	 */
 	fire(event: NodeEvent): void {
-		if (this.total === 0) return;
-		const matched: Watch[] = [];
-		const path = event.path;
-		if (event.exact) {
-			this.collect(path, -1, matched);
-		} else {
-			const depth = pathDepth(path);
-			this.collect('/', depth, matched);
-			for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) {
-				const ancestor = path.slice(0, i);
-				this.collect(ancestor, depth - pathDepth(ancestor), matched);
+		const matched = this.matching(event.path, event.exact);
+		if (matched !== undefined) this.deliver(matched, event);
+	}
+
+	/**
+	 * The watches an event at `path` reaches, in the order they were set; undefined for none. With
+	 * `exact`, only those set on `path` itself; otherwise those on it and on its ancestors whose
+	 * depth reaches it. Split from `deliver` so that a caller can skip working out the event's perms
+	 * when no one listens.
+	 */
+	matching(path: string, exact: boolean): Watch[] | undefined {
+		if (this.total === 0) return undefined;
+		const out: Watch[] = [];
+		const depth = exact ? -1 : pathDepth(path);
+		let at: WatchedPath | undefined = this.root;
+		let level = 0;
+		for (let start = 1; ; ) {
+			if (start >= path.length) {
+				collect(at, exact ? -1 : 0, out);
+				break;
 			}
-			if (path !== '/') this.collect(path, 0, matched);
+			if (!exact) collect(at, depth - level, out);
+			at = next(at, path, start);
+			if (at === undefined) break;
+			level += at.levels;
+			start += at.label.length + 1;
 		}
-		if (matched.length === 0) return;
-		if (matched.length > 1) matched.sort((a, b) => a.seq - b.seq);
+		if (out.length === 0) return undefined;
+		if (out.length > 1) out.sort((a, b) => a.seq - b.seq);
+		return out;
+	}
+
+	/** Deliver `event` to the `matched` watches whose owners may know of it. */
+	deliver(matched: readonly Watch[], event: NodeEvent): void {
 		for (const watch of matched) {
 			if (!permitted(watch.watcher.caller, event, this.isStale)) continue;
-			watch.watcher.deliverEvent(reportedPath(watch, path), watch.token);
+			watch.watcher.deliverEvent(reportedPath(watch, event.path), watch.token);
 		}
 	}
 
@@ -124,10 +186,10 @@ export class WatchIndex {
 		if (this.total === 0) return;
 		const matched: Array<[Watch, string]> = [];
 		const withDomid = `${name}/${domid}`;
-		for (const w of this.byPath.get(name) ?? []) {
+		for (const w of this.specials.get(name) ?? []) {
 			if (w.depth !== 0) matched.push([w, w.depth < 0 ? name : withDomid]);
 		}
-		for (const w of this.byPath.get(withDomid) ?? []) matched.push([w, withDomid]);
+		for (const w of this.specials.get(withDomid) ?? []) matched.push([w, withDomid]);
 		matched.sort((a, b) => a[0].seq - b[0].seq);
 		for (const [w, path] of matched) {
 			// Stale entries count for nothing here either: a new domain reusing an id hears nothing.
@@ -135,20 +197,125 @@ export class WatchIndex {
 		}
 	}
 
-	private collect(path: string, levelsBelow: number, out: Watch[]): void {
-		const set = this.byPath.get(path);
-		if (set === undefined) return;
-		for (const w of set) {
-			if (levelsBelow < 0 || w.depth < 0 || levelsBelow <= w.depth) out.push(w);
-		}
-	}
-
 	/** All watches, in creation order (for live update and CONTROL reports). */
 	all(): Watch[] {
 		const out: Watch[] = [];
-		for (const set of this.byPath.values()) for (const w of set) out.push(w);
+		for (const set of this.specials.values()) for (const w of set) out.push(w);
+		// A stack, not recursion: a watched path may have over a thousand elements.
+		const stack: WatchedPath[] = [this.root];
+		for (let at = stack.pop(); at !== undefined; at = stack.pop()) {
+			if (at.watches !== undefined) for (const w of at.watches) out.push(w);
+			if (at.below !== undefined) for (const next of at.below.values()) stack.push(next);
+		}
 		return out.sort((a, b) => a.seq - b.seq);
 	}
+
+	/** The entry for exactly this absolute path, if the tree has one. */
+	private find(path: string): WatchedPath | undefined {
+		let at: WatchedPath | undefined = this.root;
+		let start = 1;
+		while (at !== undefined && start < path.length) {
+			at = next(at, path, start);
+			if (at !== undefined) start += at.label.length + 1;
+		}
+		return at;
+	}
+
+	/** The entry for this absolute path, splitting a label or adding an entry as needed. */
+	private make(path: string): WatchedPath {
+		let at = this.root;
+		for (let start = 1; start < path.length; ) {
+			const end = elementEnd(path, start);
+			const first = path.slice(start, end);
+			const child = at.below?.get(first);
+			if (child === undefined) {
+				const added = new WatchedPath(at, path.slice(start));
+				at.below ??= new Map();
+				at.below.set(first, added);
+				return added;
+			}
+			const shared = sharedElements(child.label, path, start);
+			if (shared < child.label.length) {
+				// The path leaves the label part way: a new entry where they part takes the child.
+				const split = new WatchedPath(at, child.label.slice(0, shared));
+				child.relabel(child.label.slice(shared + 1));
+				child.up = split;
+				split.below = new Map([[firstElement(child.label), child]]);
+				at.below!.set(first, split);
+				at = split;
+			} else {
+				at = child;
+			}
+			start += shared + 1;
+		}
+		return at;
+	}
+
+	/** After a removal: drop an entry that leads nowhere, and join one that no longer branches. */
+	private tidy(at: WatchedPath): void {
+		const up = at.up;
+		if (up === undefined || at.watches !== undefined) return;
+		if (at.below === undefined) {
+			up.below!.delete(firstElement(at.label));
+			if (up.below!.size === 0) up.below = undefined;
+			this.tidy(up);
+		} else if (at.below.size === 1) {
+			const [only] = at.below.values();
+			only!.relabel(`${at.label}/${only!.label}`);
+			only!.up = up;
+			up.below!.set(firstElement(at.label), only!);
+		}
+	}
+}
+
+/** The entry below `at` whose label the path continues with at `start`, if any. */
+function next(at: WatchedPath, path: string, start: number): WatchedPath | undefined {
+	const below = at.below;
+	if (below === undefined) return undefined;
+	const child = below.get(path.slice(start, elementEnd(path, start)));
+	if (child === undefined) return undefined;
+	const label = child.label;
+	const end = start + label.length;
+	if (end < path.length && path.charCodeAt(end) !== SLASH) return undefined;
+	return path.startsWith(label, start) ? child : undefined;
+}
+
+const SLASH = 47;
+
+function elementEnd(path: string, start: number): number {
+	const slash = path.indexOf('/', start);
+	return slash < 0 ? path.length : slash;
+}
+
+function firstElement(label: string): string {
+	const slash = label.indexOf('/');
+	return slash < 0 ? label : label.slice(0, slash);
+}
+
+/** How much of `label` the path repeats from `start`, in whole elements (a length in characters). */
+function sharedElements(label: string, path: string, start: number): number {
+	let shared = 0;
+	for (let i = 0; ; i++) {
+		const atEnd = i === label.length;
+		const c = atEnd ? SLASH : label.charCodeAt(i);
+		const p = start + i < path.length ? path.charCodeAt(start + i) : SLASH;
+		if (c !== p) return shared;
+		if (c === SLASH) shared = i;
+		if (atEnd) return shared;
+	}
+}
+
+/** Watches set on `at` that reach an event `levelsBelow` levels under it (-1: exact, any depth). */
+function collect(at: WatchedPath, levelsBelow: number, out: Watch[]): void {
+	if (at.watches === undefined) return;
+	for (const w of at.watches) {
+		if (levelsBelow < 0 || w.depth < 0 || levelsBelow <= w.depth) out.push(w);
+	}
+}
+
+/** `@introduceDomain`, `@releaseDomain` and their `/<domid>` forms live outside the tree. */
+function isSpecial(path: string): boolean {
+	return path.charCodeAt(0) === 64;
 }
 
 function permitted(caller: Caller, event: NodeEvent, isStale: StaleCheck | undefined): boolean {
