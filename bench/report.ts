@@ -112,7 +112,11 @@ class Tables {
 }
 
 const OPS = ['read', 'write', 'dir', 'ta'];
-const throughputIds = OPS.flatMap((op) => [`${op}-1`, `${op}-8`]);
+const throughputIds = OPS.flatMap((op) => [
+	`${op}-1`,
+	`${op}-8`,
+	...(op === 'write' ? ['write-8-watched'] : []),
+]);
 const eightClients = OPS.map((op) => `${op}-8`);
 const liveUpdateIds = [
 	'liveupdate-1k',
@@ -162,6 +166,14 @@ function targets(t: Tables): string[] {
 		line(what, show(ts), ref, show(other), formatRatio(ts, other), better, t.sameRound(id, key, ref));
 	};
 	for (const op of OPS) row(`ops/s, ${op}, 8 clients`, `${op}-8`, 'opsPerSec', 'c', formatCount, 'higher');
+	row(
+		'ops/s, write, 8 clients, 1,000 watches set',
+		'write-8-watched',
+		'opsPerSec',
+		'c',
+		formatCount,
+		'higher',
+	);
 	for (const op of OPS)
 		row(`daemon CPU per op, ${op}, 8 clients`, `${op}-8`, 'cpuSecsPerOp', 'ocaml', us, 'lower');
 	for (const op of OPS) {

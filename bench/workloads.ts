@@ -127,17 +127,26 @@ function readLatencies(file: string): Float64Array {
 	return secs.sort();
 }
 
-function throughput(op: string, procs: number): Workload {
+/** Watches set, on paths no client writes, while `write-8-watched` runs: a host always has some. */
+const BACKGROUND_WATCHES = 1000;
+
+/**
+ * Throughput of one operation; `watched`, with BACKGROUND_WATCHES set (the floor keeps no watches,
+ * so it sits that one out).
+ */
+function throughput(op: string, procs: number, watched = false): Workload {
+	const clients = `${procs} client${procs > 1 ? 's' : ''}`;
 	return {
-		id: `${op}-${procs}`,
+		id: `${op}-${procs}${watched ? '-watched' : ''}`,
 		family: op,
-		title: `${op === 'ta' ? 'transaction (start, read, write, commit)' : op}, ${procs} client${procs > 1 ? 's' : ''}`,
+		title: `${op === 'ta' ? 'transaction (start, read, write, commit)' : op}, ${clients}${watched ? `, ${BACKGROUND_WATCHES.toLocaleString('en')} watches set` : ''}`,
 		big: false,
-		targets: ALL,
+		targets: watched ? STORES : ALL,
 		async run(ctx) {
 			const { secs, warmup } = ctx.sizes;
 			const latFile = join(ctx.scratch, `latency-${op}-${procs}.bin`);
 			const args = ['ops', op, String(procs), String(secs), '-w', String(warmup), '-l', latFile];
+			if (watched) args.push('-W', String(BACKGROUND_WATCHES));
 			const { out, cpuSecs } = await sampled(ctx, args, secs + warmup + 60);
 			const ops = num(out, 'ops');
 			if (num(out, 'errors') > 0 || num(out, 'failed_procs') > 0 || ops === 0) {
@@ -294,6 +303,7 @@ function populate(kind: 'flat' | 'tree'): Workload {
 /** In the order they run within a round. */
 export const WORKLOADS: readonly Workload[] = [
 	...['read', 'write', 'dir', 'ta'].flatMap((op) => [throughput(op, 1), throughput(op, 8)]),
+	throughput('write', 8, true),
 	contention,
 	watchFanout,
 	populate('flat'),

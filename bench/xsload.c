@@ -2,7 +2,7 @@
  * Debian's libxenstore (the client library every Xen tool uses), so every daemon is measured with
  * the same stick. Reach a daemon with XENSTORED_PATH=<socket>.
  *
- *   xsload ops read|write|dir|ta PROCS SECONDS [-n NODES] [-w WARMUP] [-l LATFILE]
+ *   xsload ops read|write|dir|ta PROCS SECONDS [-n NODES] [-w WARMUP] [-l LATFILE] [-W WATCHES]
  *   xsload contend PROCS SECONDS [-w WARMUP] [-l LATFILE]
  *   xsload populate-flat COUNT CAP_SECONDS
  *   xsload populate-tree COUNT FANOUT CAP_SECONDS
@@ -13,6 +13,9 @@
  *   /bench (ta = transaction start, read, write, commit, retried on EAGAIN) for WARMUP seconds
  *   uncounted, then SECONDS counted. With -l, every counted operation's latency goes to LATFILE
  *   as little-endian uint32 nanoseconds.
+ *   With -W, one more connection first sets WATCHES watches on /bench/w0, /bench/w1, ..., siblings
+ *   of the nodes the clients use that nothing writes: a host always has watches set, and a daemon
+ *   pays for them on every write even when none is heard.
  * contend: PROCS processes increment /bench/counter in transactions; at the end the counter must
  *   equal the number of successful commits (lost = commits_total - final).
  * populate-flat: one connection writes COUNT children of /bench/flat, stopping after CAP_SECONDS.
@@ -209,7 +212,8 @@ static void write_samples(const char *file, int procs)
 }
 
 /* ops and contend: fork the clients, let them warm up, count SECONDS, sum up. */
-static int run_clients(const char *op, int procs, double secs, int nodes, double warmup, const char *latfile)
+static int run_clients(const char *op, int procs, double secs, int nodes, double warmup, const char *latfile,
+		       int watches)
 {
 	if (procs < 1 || procs > MAX_PROCS) {
 		fprintf(stderr, "xsload: PROCS must be 1..%d\n", MAX_PROCS);
@@ -225,6 +229,11 @@ static int run_clients(const char *op, int procs, double secs, int nodes, double
 			snprintf(path, sizeof path, "/bench/n%d", i);
 			write_or_die(h0, path, "value");
 		}
+	for (int i = 0; i < watches; i++) {
+		snprintf(path, sizeof path, "/bench/w%d", i);
+		if (!xs_watch(h0, path, "w"))
+			die(path);
+	}
 
 	phase = shared(sizeof *phase);
 	stats = shared(sizeof *stats * procs);
@@ -488,7 +497,8 @@ static int watch_fanout(int conns, int repeats, int warmup)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: xsload ops read|write|dir|ta PROCS SECONDS [-n NODES] [-w WARMUP] [-l LATFILE]\n"
+	fprintf(stderr, "usage: xsload ops read|write|dir|ta PROCS SECONDS [-n NODES] [-w WARMUP] [-l LATFILE] "
+			"[-W WATCHES]\n"
 			"       xsload contend PROCS SECONDS [-w WARMUP] [-l LATFILE]\n"
 			"       xsload populate-flat COUNT CAP_SECONDS\n"
 			"       xsload populate-tree COUNT FANOUT CAP_SECONDS\n"
@@ -510,24 +520,26 @@ int main(int argc, char **argv)
 		const char *op = ops ? argv[2] : "contend";
 		if (ops && strcmp(op, "read") && strcmp(op, "write") && strcmp(op, "dir") && strcmp(op, "ta"))
 			return usage();
-		int procs = atoi(argv[at]), nodes = 100;
+		int procs = atoi(argv[at]), nodes = 100, watches = 0;
 		double secs = atof(argv[at + 1]), warmup = 0.5;
 		const char *latfile = NULL;
 		optind = at + 2;
 		int c;
-		while ((c = getopt(argc, argv, "n:w:l:")) != -1) {
+		while ((c = getopt(argc, argv, "n:w:l:W:")) != -1) {
 			if (c == 'n')
 				nodes = atoi(optarg);
 			else if (c == 'w')
 				warmup = atof(optarg);
 			else if (c == 'l')
 				latfile = optarg;
+			else if (c == 'W')
+				watches = atoi(optarg);
 			else
 				return usage();
 		}
-		if (nodes < 1)
+		if (nodes < 1 || watches < 0)
 			return usage();
-		return run_clients(op, procs, secs, nodes, warmup, latfile);
+		return run_clients(op, procs, secs, nodes, warmup, latfile, watches);
 	}
 	if (!strcmp(mode, "populate-flat") && argc == 4)
 		return populate(atol(argv[2]), 0, atof(argv[3]));
