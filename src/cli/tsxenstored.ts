@@ -26,9 +26,15 @@
 // then need not run `--help` to find out: src/liveupdate/target.ts. It changes with SUCCESSOR_MARKER.)
 import { realpathSync } from 'node:fs';
 import { type Options, parseOptions, USAGE, UsageError } from './options.ts';
+import { unsupportedNode } from './runtime.ts';
 
 /** The command line: `--help` answered here; anything else loads the daemon (serve.ts). */
 export async function main(argv: string[]): Promise<void> {
+	const tooOld = unsupportedNode(process.versions.node);
+	if (tooOld !== undefined) {
+		process.stderr.write(`tsxenstored: ${tooOld}\n`);
+		process.exit(1);
+	}
 	let options: Options;
 	try {
 		options = parseOptions(argv);

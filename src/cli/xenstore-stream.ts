@@ -5,5 +5,12 @@
  * oxenstored's text dumps. The input format is detected from the file itself.
  */
 import { runTool } from '../migration/tool/main.ts';
+import { unsupportedNode } from './runtime.ts';
 
-process.exitCode = await runTool(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
+const tooOld = unsupportedNode(process.versions.node);
+if (tooOld !== undefined) {
+	process.stderr.write(`xenstore-stream: ${tooOld}\n`);
+	process.exitCode = 1;
+} else {
+	process.exitCode = await runTool(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
+}
