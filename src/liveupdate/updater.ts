@@ -358,6 +358,7 @@ export class LiveUpdater implements Updater {
 		}
 		// `go` waits behind a socket the successor has not acknowledged yet, and this process will
 		// poll again before it leaves: it must not read what clients send from now on.
+		log.info('live update: `go` waits behind a socket the successor has not taken yet; reading stops here');
 		stopReading(daemon);
 		const forwarded: Array<[Socket, number]> = [];
 		// Clients accepted from now on are the successor's: each goes over the channel, and this

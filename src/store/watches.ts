@@ -60,12 +60,12 @@ class WatchedPath {
 	constructor(up: WatchedPath | undefined, label: string) {
 		this.up = up;
 		this.label = label;
-		this.levels = label === '' ? 0 : pathDepth(`/${label}`);
+		this.levels = elementCount(label);
 	}
 
 	relabel(label: string): void {
 		this.label = label;
-		this.levels = pathDepth(`/${label}`);
+		this.levels = elementCount(label);
 	}
 }
 
@@ -285,6 +285,10 @@ const SLASH = 47;
 function elementEnd(path: string, start: number): number {
 	const slash = path.indexOf('/', start);
 	return slash < 0 ? path.length : slash;
+}
+
+function elementCount(label: string): number {
+	return label === '' ? 0 : pathDepth(`/${label}`);
 }
 
 function firstElement(label: string): string {

@@ -423,3 +423,43 @@ describe('live update: clients that come and go while the successor starts', () 
 		staying.close();
 	});
 });
+
+describe('live update: `go` behind a socket the successor has not taken yet', () => {
+	let daemon: Daemon;
+	let dir: string;
+	before(async () => {
+		dir = tempDir('lu-behind-');
+		// The pid file names the successor, for stop() to find it.
+		daemon = await startTsxenstored({ dir, args: ['-F', join(dir, 'pid')] });
+	});
+	after(() => daemon.stop());
+
+	// A client that connects after the sockets went over, while the successor loads the snapshot,
+	// has its socket sent at the capture, and `go` then waits in Node's channel behind it: the old
+	// process stops reading and polls on until the successor serves, instead of waiting blocked.
+	it('hands over a client that connected while the snapshot loaded', async () => {
+		const xs = await client(daemon.socket);
+		// Enough nodes that writing and loading the snapshot leaves time for a client to connect.
+		for (let start = 0; start < 50_000; start += 1000) {
+			await Promise.all(Array.from({ length: 1000 }, (_, i) => xs.write(`/big/n${start + i}`, 'v')));
+		}
+		const snapshot = join(dir, 'root', 'state_dump.snapshot');
+		const update = liveUpdate(daemon.clientEnv, TSXENSTORED);
+		// Polled more often than `eventually` does: the window is the snapshot's writing and loading.
+		for (const deadline = Date.now() + 60_000; !existsSync(snapshot); ) {
+			if (Date.now() > deadline) throw new Error(`no snapshot after 60 s:\n${daemon.output()}`);
+			await new Promise((r) => setTimeout(r, 1));
+		}
+		const newcomer = await client(daemon.socket);
+		await newcomer.write('/behind/first', 'one');
+		const result = await update;
+		assert.equal(result.code, 0, result.output);
+		assert.match(daemon.output(), /`go` waits behind a socket the successor has not taken yet/);
+		assert.equal(await newcomer.readString('/behind/first'), 'one');
+		await newcomer.write('/behind/second', 'two');
+		assert.equal(await xs.readString('/behind/second'), 'two');
+		assert.equal(await xs.readString('/big/n49999'), 'v');
+		newcomer.close();
+		xs.close();
+	});
+});
