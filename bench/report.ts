@@ -2,7 +2,7 @@
 import type { BenchResults, WorkloadResult } from './runner.ts';
 import { formatBytes, formatCount, formatRatio, formatSeconds, sameRoundRatios } from './stats.ts';
 import { TARGET_LABELS, TARGETS, type TargetName } from './targets.ts';
-import { firstPart, type Metrics, PRIME_SECS } from './workloads.ts';
+import { BACKGROUND_WATCHES, firstPart, type Metrics, PRIME_SECS } from './workloads.ts';
 
 /** One line about a measurement, for the progress log. */
 export function describe(m: Metrics): string {
@@ -167,7 +167,7 @@ function targets(t: Tables): string[] {
 	};
 	for (const op of OPS) row(`ops/s, ${op}, 8 clients`, `${op}-8`, 'opsPerSec', 'c', formatCount, 'higher');
 	row(
-		'ops/s, write, 8 clients, 1,000 watches set',
+		`ops/s, write, 8 clients, ${BACKGROUND_WATCHES.toLocaleString('en')} watches set`,
 		'write-8-watched',
 		'opsPerSec',
 		'c',

@@ -128,7 +128,7 @@ function readLatencies(file: string): Float64Array {
 }
 
 /** Watches set, on paths no client writes, while `write-8-watched` runs: a host always has some. */
-const BACKGROUND_WATCHES = 1000;
+export const BACKGROUND_WATCHES = 1000;
 
 /**
  * Throughput of one operation; `watched`, with BACKGROUND_WATCHES set (the floor keeps no watches,
