@@ -2,7 +2,7 @@
 import type { BenchResults, WorkloadResult } from './runner.ts';
 import { formatBytes, formatCount, formatRatio, formatSeconds, sameRoundRatios } from './stats.ts';
 import { TARGET_LABELS, TARGETS, type TargetName } from './targets.ts';
-import { BACKGROUND_WATCHES, firstPart, type Metrics, PRIME_SECS } from './workloads.ts';
+import { BACKGROUND_WATCHES, DEEP_ELEMENTS, firstPart, type Metrics, PRIME_SECS } from './workloads.ts';
 
 /** One line about a measurement, for the progress log. */
 export function describe(m: Metrics): string {
@@ -112,11 +112,12 @@ class Tables {
 }
 
 const OPS = ['read', 'write', 'dir', 'ta'];
-const throughputIds = OPS.flatMap((op) => [
-	`${op}-1`,
-	`${op}-8`,
-	...(op === 'write' ? ['write-8-watched'] : []),
-]);
+/** The variants of an operation's 8-client workload besides the plain one (workloads.ts). */
+const VARIANTS: Record<string, string[]> = {
+	read: ['read-8-deep'],
+	write: ['write-8-watched', 'write-8-deep'],
+};
+const throughputIds = OPS.flatMap((op) => [`${op}-1`, `${op}-8`, ...(VARIANTS[op] ?? [])]);
 const eightClients = OPS.map((op) => `${op}-8`);
 const liveUpdateIds = [
 	'liveupdate-1k',
@@ -174,6 +175,16 @@ function targets(t: Tables): string[] {
 		formatCount,
 		'higher',
 	);
+	for (const op of ['read', 'write']) {
+		row(
+			`ops/s, ${op}, 8 clients, paths ${DEEP_ELEMENTS} elements deep`,
+			`${op}-8-deep`,
+			'opsPerSec',
+			'c',
+			formatCount,
+			'higher',
+		);
+	}
 	for (const op of OPS)
 		row(`daemon CPU per op, ${op}, 8 clients`, `${op}-8`, 'cpuSecsPerOp', 'ocaml', us, 'lower');
 	for (const op of OPS) {

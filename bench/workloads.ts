@@ -131,22 +131,41 @@ function readLatencies(file: string): Float64Array {
 export const BACKGROUND_WATCHES = 1000;
 
 /**
- * Throughput of one operation; `watched`, with BACKGROUND_WATCHES set (the floor keeps no watches,
- * so it sits that one out).
+ * Where the `-deep` workloads keep their nodes: beside a guest's vif state, so that each path is
+ * seven elements deep (/local/domain/1/device/vif/0/n42), as most paths on a host are. The others
+ * use /bench/nX, two elements deep, where a daemon that walks a path element by element pays least.
  */
-function throughput(op: string, procs: number, watched = false): Workload {
+export const DEEP_BASE = '/local/domain/1/device/vif/0';
+/** Elements of such a path: the base's and the node's own. */
+export const DEEP_ELEMENTS = DEEP_BASE.split('/').filter(Boolean).length + 1;
+
+/**
+ * The variants of a throughput workload: `watched`, with BACKGROUND_WATCHES set (the floor keeps
+ * no watches, so it sits that one out); `deep`, with the nodes under DEEP_BASE.
+ */
+type Variant = 'plain' | 'watched' | 'deep';
+
+function variantTitle(variant: Variant): string {
+	if (variant === 'watched') return `, ${BACKGROUND_WATCHES.toLocaleString('en')} watches set`;
+	if (variant === 'deep') return `, paths ${DEEP_ELEMENTS} elements deep`;
+	return '';
+}
+
+/** Throughput of one operation, in one of its variants. */
+function throughput(op: string, procs: number, variant: Variant = 'plain'): Workload {
 	const clients = `${procs} client${procs > 1 ? 's' : ''}`;
 	return {
-		id: `${op}-${procs}${watched ? '-watched' : ''}`,
+		id: `${op}-${procs}${variant === 'plain' ? '' : `-${variant}`}`,
 		family: op,
-		title: `${op === 'ta' ? 'transaction (start, read, write, commit)' : op}, ${clients}${watched ? `, ${BACKGROUND_WATCHES.toLocaleString('en')} watches set` : ''}`,
+		title: `${op === 'ta' ? 'transaction (start, read, write, commit)' : op}, ${clients}${variantTitle(variant)}`,
 		big: false,
-		targets: watched ? STORES : ALL,
+		targets: variant === 'watched' ? STORES : ALL,
 		async run(ctx) {
 			const { secs, warmup } = ctx.sizes;
 			const latFile = join(ctx.scratch, `latency-${op}-${procs}.bin`);
 			const args = ['ops', op, String(procs), String(secs), '-w', String(warmup), '-l', latFile];
-			if (watched) args.push('-W', String(BACKGROUND_WATCHES));
+			if (variant === 'watched') args.push('-W', String(BACKGROUND_WATCHES));
+			if (variant === 'deep') args.push('-b', DEEP_BASE);
 			const { out, cpuSecs } = await sampled(ctx, args, secs + warmup + 60);
 			const ops = num(out, 'ops');
 			if (num(out, 'errors') > 0 || num(out, 'failed_procs') > 0 || ops === 0) {
@@ -303,7 +322,9 @@ function populate(kind: 'flat' | 'tree'): Workload {
 /** In the order they run within a round. */
 export const WORKLOADS: readonly Workload[] = [
 	...['read', 'write', 'dir', 'ta'].flatMap((op) => [throughput(op, 1), throughput(op, 8)]),
-	throughput('write', 8, true),
+	throughput('write', 8, 'watched'),
+	throughput('read', 8, 'deep'),
+	throughput('write', 8, 'deep'),
 	contention,
 	watchFanout,
 	populate('flat'),

@@ -2,7 +2,7 @@
  * Debian's libxenstore (the client library every Xen tool uses), so every daemon is measured with
  * the same stick. Reach a daemon with XENSTORED_PATH=<socket>.
  *
- *   xsload ops read|write|dir|ta PROCS SECONDS [-n NODES] [-w WARMUP] [-l LATFILE] [-W WATCHES]
+ *   xsload ops read|write|dir|ta PROCS SECONDS [-n NODES] [-w WARMUP] [-l LATFILE] [-W WATCHES] [-b BASE]
  *   xsload contend PROCS SECONDS [-w WARMUP] [-l LATFILE]
  *   xsload populate-flat COUNT CAP_SECONDS
  *   xsload populate-tree COUNT FANOUT CAP_SECONDS
@@ -13,7 +13,10 @@
  *   /bench (ta = transaction start, read, write, commit, retried on EAGAIN) for WARMUP seconds
  *   uncounted, then SECONDS counted. With -l, every counted operation's latency goes to LATFILE
  *   as little-endian uint32 nanoseconds.
- *   With -W, one more connection first sets WATCHES watches on /bench/w0, /bench/w1, ..., siblings
+ *   With -b, the nodes (and the watched siblings of -W) are under BASE instead of /bench: a guest's
+ *   paths on a host are seven or eight elements deep (/local/domain/5/device/vif/0/state), and a
+ *   daemon that walks a path element by element pays for each.
+ *   With -W, one more connection first sets WATCHES watches on BASE/w0, BASE/w1, ..., siblings
  *   of the nodes the clients use that nothing writes: a host always has watches set, and a daemon
  *   pays for them on every write even when none is heard.
  * contend: PROCS processes increment /bench/counter in transactions; at the end the counter must
@@ -61,6 +64,8 @@ struct child_stats {
 static volatile int *phase;
 static struct child_stats *stats;
 static uint32_t *samples;
+/* Where `ops` keeps its nodes (-b). */
+static const char *base = "/bench";
 
 static double now(void)
 {
@@ -154,14 +159,14 @@ static bool transact(struct xs_handle *h, const char *path, long n, bool increme
 
 static bool one_op(struct xs_handle *h, const char *op, int nodes, long n, unsigned *seed, struct child_stats *s)
 {
-	char path[64], val[32];
+	char path[256], val[32];
 	unsigned len;
 	void *reply;
-	snprintf(path, sizeof path, "/bench/n%d", rand_r(seed) % nodes);
+	snprintf(path, sizeof path, "%s/n%d", base, rand_r(seed) % nodes);
 	if (!strcmp(op, "read"))
 		reply = xs_read(h, XBT_NULL, path, &len);
 	else if (!strcmp(op, "dir"))
-		reply = xs_directory(h, XBT_NULL, "/bench", &len);
+		reply = xs_directory(h, XBT_NULL, base, &len);
 	else if (!strcmp(op, "write")) {
 		snprintf(val, sizeof val, "v%ld", n);
 		return xs_write(h, XBT_NULL, path, val, strlen(val));
@@ -221,16 +226,16 @@ static int run_clients(const char *op, int procs, double secs, int nodes, double
 	}
 	bool contend = !strcmp(op, "contend");
 	struct xs_handle *h0 = open_or_die();
-	char path[64];
+	char path[256];
 	if (contend)
 		write_or_die(h0, "/bench/counter", "0");
 	else
 		for (int i = 0; i < nodes; i++) {
-			snprintf(path, sizeof path, "/bench/n%d", i);
+			snprintf(path, sizeof path, "%s/n%d", base, i);
 			write_or_die(h0, path, "value");
 		}
 	for (int i = 0; i < watches; i++) {
-		snprintf(path, sizeof path, "/bench/w%d", i);
+		snprintf(path, sizeof path, "%s/w%d", base, i);
 		if (!xs_watch(h0, path, "w"))
 			die(path);
 	}
@@ -498,7 +503,7 @@ static int watch_fanout(int conns, int repeats, int warmup)
 static int usage(void)
 {
 	fprintf(stderr, "usage: xsload ops read|write|dir|ta PROCS SECONDS [-n NODES] [-w WARMUP] [-l LATFILE] "
-			"[-W WATCHES]\n"
+			"[-W WATCHES] [-b BASE]\n"
 			"       xsload contend PROCS SECONDS [-w WARMUP] [-l LATFILE]\n"
 			"       xsload populate-flat COUNT CAP_SECONDS\n"
 			"       xsload populate-tree COUNT FANOUT CAP_SECONDS\n"
@@ -525,7 +530,7 @@ int main(int argc, char **argv)
 		const char *latfile = NULL;
 		optind = at + 2;
 		int c;
-		while ((c = getopt(argc, argv, "n:w:l:W:")) != -1) {
+		while ((c = getopt(argc, argv, "n:w:l:W:b:")) != -1) {
 			if (c == 'n')
 				nodes = atoi(optarg);
 			else if (c == 'w')
@@ -534,6 +539,8 @@ int main(int argc, char **argv)
 				latfile = optarg;
 			else if (c == 'W')
 				watches = atoi(optarg);
+			else if (c == 'b' && optarg[0] == '/' && strlen(optarg) < 200)
+				base = optarg;
 			else
 				return usage();
 		}
