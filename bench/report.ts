@@ -2,7 +2,14 @@
 import type { BenchResults, WorkloadResult } from './runner.ts';
 import { formatBytes, formatCount, formatRatio, formatSeconds, sameRoundRatios } from './stats.ts';
 import { TARGET_LABELS, TARGETS, type TargetName } from './targets.ts';
-import { BACKGROUND_WATCHES, DEEP_ELEMENTS, firstPart, type Metrics, PRIME_SECS } from './workloads.ts';
+import {
+	BACKGROUND_WATCHES,
+	DEEP_ELEMENTS,
+	firstPart,
+	type Metrics,
+	PRIME_SECS,
+	WORKLOADS,
+} from './workloads.ts';
 
 /** One line about a measurement, for the progress log. */
 export function describe(m: Metrics): string {
@@ -112,12 +119,8 @@ class Tables {
 }
 
 const OPS = ['read', 'write', 'dir', 'ta'];
-/** The variants of an operation's 8-client workload besides the plain one (workloads.ts). */
-const VARIANTS: Record<string, string[]> = {
-	read: ['read-8-deep'],
-	write: ['write-8-watched', 'write-8-deep'],
-};
-const throughputIds = OPS.flatMap((op) => [`${op}-1`, `${op}-8`, ...(VARIANTS[op] ?? [])]);
+/** Each operation's throughput workloads, variants included, grouped by operation. */
+const throughputIds = OPS.flatMap((op) => WORKLOADS.filter((w) => w.family === op).map((w) => w.id));
 const eightClients = OPS.map((op) => `${op}-8`);
 const liveUpdateIds = [
 	'liveupdate-1k',
